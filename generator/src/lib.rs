@@ -1,0 +1,1 @@
+//! Specs -> IR -> Rust.

@@ -1,0 +1,26 @@
+//! Runtime of the Alipay Open Platform SDK.
+//!
+//! The generated crate (`alipay-sdk`) is thin: each operation is an [`Operation`] descriptor
+//! plus typed request/response models. Everything protocol-related is implemented here, once.
+//!
+//! The seam between the two:
+//! - generated request types implement [`ApiRequest`];
+//! - [`Client::call`] / [`Client::call_with`] serialize the request and hand it to the one
+//!   non-generic entry point [`Client::execute`], which signs, sends, verifies and returns the
+//!   verified business JSON as bytes;
+//! - the typed wrapper deserializes those bytes into `ApiRequest::Response`.
+
+pub mod client;
+pub mod error;
+pub mod operation;
+
+pub use client::{ApiRequest, CallOptions, Client, FilePart, Protocol, RawResponse, Reply};
+pub use error::Error;
+pub use operation::{HttpMethod, Operation, Safety, V2Route, V3Body, V3Route};
+
+/// Re-exported so generated code can name them with stable paths.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use serde_json;
+}
