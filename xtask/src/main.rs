@@ -1,4 +1,23 @@
-fn main() {
-    eprintln!("usage: cargo xtask <codegen [--check] | import ...>");
-    std::process::exit(2);
+//! Maintainer tasks: `cargo xtask codegen [--check]`, `cargo xtask import …`.
+
+mod codegen;
+mod import;
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("codegen") => codegen::run(&args[1..]),
+        Some("import") => import::run(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask codegen [--check]\n       cargo xtask import openapi <file> --op <operationId>...\n       cargo xtask import markdown <doc>");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
