@@ -1,5 +1,157 @@
-//! `cargo xtask import openapi|markdown …`: importers that write `specs/`.
+//! `cargo xtask import openapi|markdown|v2 …`: importers that write `specs/`.
+//!
+//! Every importer loads the whole `specs/` tree, puts the imported operations in (with the
+//! reviewed overlays of `specs/_reviewed/` applied) and writes the tree back, so that a schema
+//! reached by several operations lands once in `specs/_shared/schemas.yaml`.
 
-pub fn run(_args: &[String]) -> anyhow::Result<std::process::ExitCode> {
-    anyhow::bail!("import: not implemented yet")
+pub mod label;
+mod markdown;
+mod openapi;
+mod overlay;
+mod schema;
+mod tree;
+mod v2;
+mod yamlio;
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tree::{Imported, Precedence, Tree};
+
+const USAGE: &str = "usage:
+  cargo xtask import openapi <file> --op <operationId>... [--v2-catalogue <file>] [--out <dir>]
+  cargo xtask import markdown <doc>... [--out <dir>]
+  cargo xtask import v2 <catalogue> --method <name>... [--out <dir>]
+<dir> defaults to the workspace's specs/.";
+
+struct Args {
+    inputs: Vec<PathBuf>,
+    ops: Vec<String>,
+    catalogue: Option<PathBuf>,
+    out: PathBuf,
+}
+
+fn parse(args: &[String], list_flag: &str) -> Result<Args> {
+    let mut parsed = Args {
+        inputs: Vec::new(),
+        ops: Vec::new(),
+        catalogue: None,
+        out: default_out(),
+    };
+    let mut in_list = false;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--out" => {
+                in_list = false;
+                parsed.out = iter.next().context("--out needs a directory")?.into();
+            }
+            "--v2-catalogue" if list_flag == "--op" => {
+                in_list = false;
+                parsed.catalogue = Some(iter.next().context("--v2-catalogue needs a file")?.into());
+            }
+            flag if flag == list_flag => in_list = true,
+            flag if flag.starts_with("--") => bail!("unknown option {flag}\n{USAGE}"),
+            value if in_list => parsed.ops.extend(
+                value
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            ),
+            value => parsed.inputs.push(value.into()),
+        }
+    }
+    Ok(parsed)
+}
+
+fn default_out() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("specs"), |root| root.join("specs"))
+}
+
+pub fn run(args: &[String]) -> Result<ExitCode> {
+    let Some((kind, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return Ok(ExitCode::from(2));
+    };
+    let (imported, precedence, out) = match kind.as_str() {
+        "openapi" => {
+            let a = parse(rest, "--op")?;
+            let [file] = a.inputs.as_slice() else {
+                bail!("import openapi takes one document\n{USAGE}");
+            };
+            if a.ops.is_empty() {
+                bail!("import openapi needs --op <operationId>...\n{USAGE}");
+            }
+            let doc = yamlio::load(file)?;
+            let catalogue = a
+                .catalogue
+                .as_deref()
+                .map(v2::Catalogue::load)
+                .transpose()?;
+            let mut items = Vec::new();
+            for op in &a.ops {
+                items.push(openapi::import(&doc, op, catalogue.as_ref())?);
+            }
+            (items, Precedence::Replace, a.out)
+        }
+        "markdown" => {
+            let a = parse(rest, "")?;
+            if a.inputs.is_empty() {
+                bail!("import markdown needs a document\n{USAGE}");
+            }
+            let mut items = Vec::new();
+            for file in &a.inputs {
+                let text = std::fs::read_to_string(file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                items.push(
+                    markdown::import(&text)
+                        .with_context(|| format!("importing {}", file.display()))?,
+                );
+            }
+            (items, Precedence::FillIn, a.out)
+        }
+        "v2" => {
+            let a = parse(rest, "--method")?;
+            let [file] = a.inputs.as_slice() else {
+                bail!("import v2 takes one catalogue\n{USAGE}");
+            };
+            if a.ops.is_empty() {
+                bail!("import v2 needs --method <name>...\n{USAGE}");
+            }
+            let catalogue = v2::Catalogue::load(file)?;
+            let mut items = Vec::new();
+            for m in &a.ops {
+                items.push(catalogue.import(m)?);
+            }
+            (items, Precedence::FillIn, a.out)
+        }
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => bail!("unknown importer {other}\n{USAGE}"),
+    };
+    let changed = write(imported, precedence, &out)?;
+    for path in &changed {
+        println!("wrote {}", path.display());
+    }
+    if changed.is_empty() {
+        println!("{}: up to date", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write(mut imported: Vec<Imported>, precedence: Precedence, out: &Path) -> Result<Vec<PathBuf>> {
+    for item in &mut imported {
+        overlay::apply_all(out, item)?;
+        if let Some(doc) = item.op.doc.as_object_mut() {
+            overlay::order_top_level(doc);
+        }
+    }
+    Tree::check_unique(&imported)?;
+    let mut tree = Tree::load(out)?;
+    tree.insert(imported, precedence)?;
+    tree.write()
 }
