@@ -10,9 +10,14 @@
 //!   verified business JSON as bytes;
 //! - the typed wrapper deserializes those bytes into `ApiRequest::Response`.
 
+pub mod aes;
+pub mod cert;
 pub mod client;
 pub mod error;
+pub mod keys;
 pub mod operation;
+pub mod v2;
+pub mod v3;
 
 pub use client::{ApiRequest, CallOptions, Client, FilePart, Protocol, RawResponse, Reply};
 pub use error::Error;
