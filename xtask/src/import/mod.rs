@@ -22,6 +22,9 @@ const USAGE: &str = "usage:
   cargo xtask import openapi <file> --op <operationId>... [--v2-catalogue <file>] [--out <dir>]
   cargo xtask import markdown <doc>... [--out <dir>]
   cargo xtask import v2 <catalogue> --method <name>... [--out <dir>]
+  cargo xtask import all [--sources <dir>] [--out <dir>]
+      replays <dir>/_imports.yaml; <sources> (default ../shared beside the workspace) holds
+      the upstream documents and seed pages it names
 <dir> defaults to the workspace's specs/.";
 
 struct Args {
@@ -127,6 +130,17 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             }
             (items, Precedence::FillIn, a.out)
         }
+        "all" => {
+            let a = parse(rest, "--sources")?;
+            let sources = match a.ops.as_slice() {
+                [] => default_sources(),
+                [one] => PathBuf::from(one),
+                _ => bail!("--sources takes one directory"),
+            };
+            let changed = replay(&sources, &a.out)?;
+            report(&changed, &a.out);
+            return Ok(ExitCode::SUCCESS);
+        }
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return Ok(ExitCode::SUCCESS);
@@ -134,13 +148,116 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         other => bail!("unknown importer {other}\n{USAGE}"),
     };
     let changed = write(imported, precedence, &out)?;
-    for path in &changed {
+    report(&changed, &out);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(changed: &[PathBuf], out: &Path) {
+    for path in changed {
         println!("wrote {}", path.display());
     }
     if changed.is_empty() {
         println!("{}: up to date", out.display());
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+fn default_sources() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared")
+        .components()
+        .collect()
+}
+
+/// Replays `<out>/_imports.yaml`: a list of steps, each one of
+/// `{openapi: <file>, v2-catalogue: <file>, ops: [...]}`, `{markdown: <file>}` or
+/// `{v2: <file>, methods: [...]}`, files relative to `sources`.
+fn replay(sources: &Path, out: &Path) -> Result<Vec<PathBuf>> {
+    let plan_path = out.join("_imports.yaml");
+    let plan = yamlio::load(&plan_path)?;
+    let steps = plan
+        .as_array()
+        .with_context(|| format!("{}: not a list of steps", plan_path.display()))?;
+    let source = |step: &serde_json::Value, key: &str| -> Result<Option<PathBuf>> {
+        match step.get(key) {
+            None => Ok(None),
+            Some(v) => {
+                let rel = v
+                    .as_str()
+                    .with_context(|| format!("{key} must be a path"))?;
+                let path = sources.join(rel);
+                if !path.exists() {
+                    bail!(
+                        "{} is missing: `import all` needs the sources named in {} (pass --sources <dir>)",
+                        path.display(),
+                        plan_path.display()
+                    );
+                }
+                Ok(Some(path))
+            }
+        }
+    };
+    let list = |step: &serde_json::Value, key: &str| -> Vec<String> {
+        step.get(key)
+            .and_then(serde_json::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut documents: std::collections::BTreeMap<PathBuf, serde_json::Value> = Default::default();
+    let mut catalogues: std::collections::BTreeMap<PathBuf, v2::Catalogue> = Default::default();
+    let mut changed = Vec::new();
+    for step in steps {
+        let (items, precedence) = if let Some(file) = source(step, "openapi")? {
+            if !documents.contains_key(&file) {
+                documents.insert(file.clone(), yamlio::load(&file)?);
+            }
+            let catalogue = match source(step, "v2-catalogue")? {
+                Some(c) => {
+                    if !catalogues.contains_key(&c) {
+                        catalogues.insert(c.clone(), v2::Catalogue::load(&c)?);
+                    }
+                    catalogues.get(&c)
+                }
+                None => None,
+            };
+            let doc = documents.get(&file).context("document not loaded")?;
+            let mut items = Vec::new();
+            for op in list(step, "ops") {
+                items.push(openapi::import(doc, &op, catalogue)?);
+            }
+            (items, Precedence::Replace)
+        } else if let Some(file) = source(step, "markdown")? {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let item =
+                markdown::import(&text).with_context(|| format!("importing {}", file.display()))?;
+            (vec![item], Precedence::FillIn)
+        } else if let Some(file) = source(step, "v2")? {
+            if !catalogues.contains_key(&file) {
+                catalogues.insert(file.clone(), v2::Catalogue::load(&file)?);
+            }
+            let catalogue = catalogues.get(&file).context("catalogue not loaded")?;
+            let mut items = Vec::new();
+            for m in list(step, "methods") {
+                items.push(catalogue.import(&m)?);
+            }
+            (items, Precedence::FillIn)
+        } else {
+            bail!(
+                "{}: a step needs openapi, markdown or v2",
+                plan_path.display()
+            );
+        };
+        for path in write(items, precedence, out)? {
+            if !changed.contains(&path) {
+                changed.push(path);
+            }
+        }
+    }
+    Ok(changed)
 }
 
 fn write(mut imported: Vec<Imported>, precedence: Precedence, out: &Path) -> Result<Vec<PathBuf>> {

@@ -99,7 +99,10 @@ impl Catalogue {
             .and_then(Value::as_object)
             .is_some_and(|p| !p.is_empty());
         if has_request {
-            v2.insert("request".into(), json!(format!("{LOCAL}{model_name}")));
+            v2.insert(
+                "request".into(),
+                json!({ "$ref": format!("{LOCAL}{model_name}") }),
+            );
             schemas.insert(model_name, request);
         }
         let response_name = entry
@@ -112,7 +115,10 @@ impl Catalogue {
             .get(&response_name)
             .map(|s| clean(s, &response_name))
             .unwrap_or_else(|| json!({ "type": "object" }));
-        v2.insert("response".into(), json!(format!("{LOCAL}{response_name}")));
+        v2.insert(
+            "response".into(),
+            json!({ "$ref": format!("{LOCAL}{response_name}") }),
+        );
         schemas.insert(response_name, response);
         // Everything the two reach.
         let mut todo = BTreeSet::new();

@@ -57,9 +57,130 @@ fn key_text(key: serde_yaml::Value) -> String {
     }
 }
 
-/// Serializes a value as YAML, keeping the order of every map.
+/// Serializes a value as block-style YAML, keeping the order of every map. A string is written
+/// plain only when every YAML 1.1 and 1.2 reader takes it as that string; otherwise it is
+/// double-quoted (JSON escapes), so `'Y'`, `'2016-10-10 12:00:00'` and `'0001'` stay strings.
 pub fn to_string(value: &Value) -> Result<String> {
-    Ok(serde_yaml::to_string(value)?)
+    let mut out = String::new();
+    match value {
+        Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0),
+        Value::Array(items) if !items.is_empty() => write_list(&mut out, items, 0),
+        other => {
+            out.push_str(&scalar(other));
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize) {
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 || !out.ends_with("- ") {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(&key_text_out(key));
+        out.push(':');
+        write_value(out, value, indent, true);
+    }
+}
+
+fn write_list(out: &mut String, items: &[Value], indent: usize) {
+    for item in items {
+        out.push_str(&" ".repeat(indent));
+        out.push_str("- ");
+        match item {
+            Value::Object(map) if !map.is_empty() => write_map(out, map, indent + 2),
+            Value::Array(inner) if inner.iter().all(|v| !v.is_object() && !v.is_array()) => {
+                let parts: Vec<String> = inner.iter().map(scalar).collect();
+                out.push('[');
+                out.push_str(&parts.join(", "));
+                out.push_str("]\n");
+            }
+            Value::Array(inner) if !inner.is_empty() => {
+                out.pop();
+                out.push('\n');
+                write_list(out, inner, indent + 2);
+            }
+            other => {
+                out.push_str(&scalar(other));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// Writes the value after `key:`; block lists sit at the key's indentation.
+fn write_value(out: &mut String, value: &Value, indent: usize, _in_map: bool) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            write_map(out, map, indent + 2);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            write_list(out, items, indent);
+        }
+        other => {
+            out.push(' ');
+            out.push_str(&scalar(other));
+            out.push('\n');
+        }
+    }
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => {
+            if plain_ok(s) {
+                s.clone()
+            } else {
+                quoted(s)
+            }
+        }
+        Value::Array(_) => "[]".to_owned(),
+        Value::Object(_) => "{}".to_owned(),
+    }
+}
+
+fn key_text_out(key: &str) -> String {
+    if plain_ok(key) || (key.starts_with('$') && plain_ok(&key[1..])) {
+        key.to_owned()
+    } else {
+        quoted(key)
+    }
+}
+
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.escape_default()))
+}
+
+/// Whether `s` reads back as this string when written plain, in YAML 1.1 and 1.2.
+fn plain_ok(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if !(first.is_alphabetic() || first == '_' || first == '/') {
+        return false;
+    }
+    if s.ends_with(' ') || s.contains("  ") {
+        return false;
+    }
+    let reserved = [
+        "y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan", "inf",
+    ];
+    if reserved.contains(&s.to_ascii_lowercase().as_str()) {
+        return false;
+    }
+    s.chars().all(|c| {
+        c.is_alphanumeric()
+            || matches!(c, '_' | '.' | '/' | '-' | '+' | ' ' | '(' | ')')
+            || (!c.is_ascii()
+                && !c.is_control()
+                && !matches!(c, '\u{feff}' | '\u{85}' | '\u{2028}' | '\u{2029}'))
+    })
 }
 
 /// Writes `text` to `path` (creating parent directories) unless the file already holds it.
