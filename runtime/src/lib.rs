@@ -13,15 +13,23 @@
 pub mod aes;
 pub mod cert;
 pub mod client;
+pub mod config;
 pub mod error;
 pub mod keys;
 pub mod operation;
+pub mod retry;
+pub mod transport;
 pub mod v2;
 pub mod v3;
 
 pub use client::{ApiRequest, CallOptions, Client, FilePart, Protocol, RawResponse, Reply};
-pub use error::Error;
+pub use config::{ClientBuilder, Endpoint, Timeouts};
+pub use error::{Error, ErrorLink, ResponseProblem, ServiceError};
 pub use operation::{HttpMethod, Operation, Safety, V2Route, V3Body, V3Route};
+pub use retry::RetryPolicy;
+#[cfg(feature = "reqwest")]
+pub use transport::ReqwestTransport;
+pub use transport::{Transport, TransportError, TransportErrorKind};
 
 /// Re-exported so generated code can name them with stable paths.
 #[doc(hidden)]
