@@ -12,10 +12,12 @@
 
 pub mod aes;
 pub mod cert;
+pub mod checkout;
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod keys;
+pub mod notify;
 pub mod operation;
 pub mod retry;
 pub mod transport;

@@ -107,6 +107,23 @@ pub fn sign_params(
     key.sign(sign_type, string_to_sign(params).as_bytes())
 }
 
+/// Signs `params` and returns the parameter set to send: empty values dropped, order kept,
+/// `sign` appended. The input must not contain `sign`.
+pub fn signed_pairs(
+    params: &[(&str, &str)],
+    key: &PrivateKey,
+    sign_type: SignType,
+) -> Result<Vec<(String, String)>, CryptoError> {
+    let sign = sign_params(params, key, sign_type)?;
+    let mut out: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, v)| !v.is_empty() && *k != "sign")
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    out.push(("sign".to_string(), sign));
+    Ok(out)
+}
+
 /// `application/x-www-form-urlencoded` encoding of `pairs` in the given order (space → `+`,
 /// everything except `A-Z a-z 0-9 * - . _` percent-encoded as UTF-8). Used for both the query
 /// string and the body; the gateway form-decodes each once. Empty values are skipped, as
