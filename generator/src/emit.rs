@@ -115,29 +115,117 @@ impl<'a> Ctx<'a> {
                 pub mod shared;
             });
         }
-        let docs = inner_doc_attrs(&[
+        let mut lines = vec![
             "Typed Alipay Open Platform SDK, generated from `specs/` by `cargo xtask codegen`.".to_string(),
             String::new(),
             "Each API family is a module behind a cargo feature of the same name; `full` enables".to_string(),
             "all of them. A request model is built with `new(required…)` and chained setters and sent".to_string(),
-            "with [`Client::call`] (or [`Client::call_with`] for per-call options):".to_string(),
-            String::new(),
-            "```ignore".to_string(),
-            "use alipay_sdk::alipay_trade::AlipayTradeQueryRequest;".to_string(),
-            "let reply = client.call(&AlipayTradeQueryRequest::new().out_trade_no(\"20150320010101001\")).await?;".to_string(),
-            "```".to_string(),
-        ]);
+            "with [`Client::call`] (or [`Client::call_with`] for per-call options).".to_string(),
+        ];
+        lines.extend(self.doc_example());
+        lines.push(String::new());
+        lines.push(
+            "`runtime` is the runtime crate, for everything not re-exported here.".to_string(),
+        );
+        let docs = inner_doc_attrs(&lines);
         quote! {
             #docs
             #![forbid(unsafe_code)]
-            pub use ::alipay_runtime::{
-                ApiRequest, CallOptions, Client, Error, FilePart, HttpMethod, Operation, Protocol,
-                RawResponse, Reply, Safety, V2Route, V3Body, V3Route,
-            };
-            /// The runtime crate, for everything not re-exported above.
             pub use ::alipay_runtime as runtime;
+            pub use ::alipay_runtime::ApiRequest;
+            pub use ::alipay_runtime::CallOptions;
+            pub use ::alipay_runtime::Client;
+            pub use ::alipay_runtime::Error;
+            pub use ::alipay_runtime::FilePart;
+            pub use ::alipay_runtime::HttpMethod;
+            pub use ::alipay_runtime::Operation;
+            pub use ::alipay_runtime::Protocol;
+            pub use ::alipay_runtime::RawResponse;
+            pub use ::alipay_runtime::Reply;
+            pub use ::alipay_runtime::Safety;
+            pub use ::alipay_runtime::V2Route;
+            pub use ::alipay_runtime::V3Body;
+            pub use ::alipay_runtime::V3Route;
             #mods
         }
+    }
+
+    /// A compiled (`no_run`) usage example of one operation whose required fields are strings.
+    fn doc_example(&self) -> Vec<String> {
+        let usable = |op: &&Operation| {
+            op.request
+                .iter()
+                .filter(|f| f.required)
+                .all(|f| f.ty == Type::String)
+                && !op.client_executed
+        };
+        let op = self
+            .api
+            .operations
+            .get("alipay.trade.query")
+            .filter(usable)
+            .or_else(|| self.api.operations.values().find(usable));
+        let Some(op) = op else {
+            return Vec::new();
+        };
+        let (Some(p), Some(m)) = (
+            self.plan.ops.get(&op.name),
+            self.plan.modules.get(&op.family),
+        ) else {
+            return Vec::new();
+        };
+        let literal = |f: &Field| match &f.doc.example {
+            Some(serde_json::Value::String(s)) => format!("{s:?}"),
+            _ => "\"…\"".to_string(),
+        };
+        let mut ns = Namespace::with_reserved(&["new"]);
+        let names: Vec<Name> = op
+            .request
+            .iter()
+            .map(|f| ns.claim_text(&f.wire_name, Case::Snake, "field"))
+            .collect();
+        let args: Vec<String> = op
+            .request
+            .iter()
+            .filter(|f| f.required)
+            .map(literal)
+            .collect();
+        let mut call = format!("{}::new({})", p.request.source(), args.join(", "));
+        let optional: Vec<(&Field, &Name)> = op
+            .request
+            .iter()
+            .zip(&names)
+            .filter(|(f, _)| !f.required && f.ty == Type::String)
+            .collect();
+        let setter = optional
+            .iter()
+            .find(|(f, _)| f.doc.example.is_some())
+            .or_else(|| optional.iter().find(|(f, _)| f.wire_name == "out_trade_no"))
+            .or_else(|| optional.first());
+        if let Some((f, n)) = setter {
+            call.push_str(&format!(".{}({})", n.source(), literal(f)));
+        }
+        let feature = &m.feature;
+        vec![
+            String::new(),
+            format!("With the `{feature}` feature:"),
+            String::new(),
+            "```no_run".to_string(),
+            "# async fn example(client: &alipay_sdk::Client) -> Result<(), alipay_sdk::Error> {"
+                .to_string(),
+            format!(
+                "use alipay_sdk::{}::{};",
+                m.name.source(),
+                p.request.source()
+            ),
+            String::new(),
+            format!("let request = {call};"),
+            "let response = client.call(&request).await?;".to_string(),
+            "# let _ = response;".to_string(),
+            "# Ok(())".to_string(),
+            "# }".to_string(),
+            "```".to_string(),
+        ]
     }
 
     fn family_module(&self, family: &str, ops: &[&Operation]) -> TokenStream {

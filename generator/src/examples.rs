@@ -210,18 +210,19 @@ pub fn roundtrip_tests(api: &Api, plan: &Plan) -> Result<BTreeMap<String, String
         //! Every example in the specs deserializes into the generated types and serializes back
         //! to the same JSON.
 
+        use serde::de::DeserializeOwned;
+        use serde::Serialize;
+        use serde_json::Value;
+
         #[rustfmt::skip]
         mod cases;
 
         /// Deserializes `json` into `T`, serializes it again, and compares the two JSON values.
-        fn roundtrip<T>(json: &str)
-        where
-            T: ::serde::Serialize + ::serde::de::DeserializeOwned,
-        {
-            let expected: ::serde_json::Value = ::serde_json::from_str(json).expect("example is JSON");
-            let typed: T = ::serde_json::from_value(expected.clone())
+        fn roundtrip<T: Serialize + DeserializeOwned>(json: &str) {
+            let expected: Value = serde_json::from_str(json).expect("example is JSON");
+            let typed: T = serde_json::from_value(expected.clone())
                 .unwrap_or_else(|e| panic!("example does not deserialize: {e}\n{json}"));
-            let back = ::serde_json::to_value(&typed).expect("model serializes");
+            let back = serde_json::to_value(&typed).expect("model serializes");
             assert_eq!(back, expected, "round trip changed the payload");
         }
     };

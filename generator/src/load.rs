@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Loads a spec tree: every `*.yaml` below `dir` (sorted; `_shared/schemas.yaml` holds shared
-/// schemas; directories starting with `_` other than `_shared` are ignored).
+/// schemas; other files and directories starting with `_` are importer inputs and ignored).
 pub fn load_spec_dir(dir: &Path) -> Result<Api, Error> {
     let mut files = Vec::new();
     collect_yaml(dir, dir, &mut files)?;
@@ -36,10 +36,11 @@ fn collect_yaml(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Er
         let entry = entry.map_err(|e| Error::new(dir.display(), e))?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('_') && name != "_shared" {
+            // `_imports.yaml`, `_reviewed/`: importer inputs, not specs.
+            continue;
+        }
         if path.is_dir() {
-            if name.starts_with('_') && name != "_shared" {
-                continue;
-            }
             collect_yaml(root, &path, out)?;
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {
             let rel = path
