@@ -106,8 +106,10 @@ pub fn parse_bundle(text: &str) -> Result<Vec<Cert>, CertError> {
         }
         return Ok(certs);
     }
-    let der = crate::keys::decode_b64_ignoring_ws(trimmed).ok_or(CertError::NoCertificate)?;
-    Ok(vec![Cert::from_der(&der)?])
+    match crate::keys::decode_b64_ignoring_ws(trimmed) {
+        Some(der) if der.first() == Some(&0x30) => Ok(vec![Cert::from_der(&der)?]),
+        _ => Err(CertError::NoCertificate),
+    }
 }
 
 /// Parses certificate bytes: PEM text (one or more blocks) or a single DER certificate.
