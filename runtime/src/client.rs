@@ -576,7 +576,7 @@ impl Client {
             )
         })?;
         store
-            .add_downloaded(sn, &pem, (self.inner.clock)())
+            .add_downloaded(sn, &pem, SystemTime::now())
             .map_err(|problem| Error::response(op.name, problem))
     }
 

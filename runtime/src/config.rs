@@ -395,7 +395,9 @@ impl ClientBuilder {
                 let app_cert = read(self.app_cert, "app_cert")?;
                 let alipay_cert = read(self.alipay_cert, "alipay_cert")?;
                 let roots = read(self.alipay_root_cert, "alipay_root_cert")?;
-                let now = self.clock.as_ref().map_or_else(SystemTime::now, |c| c());
+                // Certificate validity is always judged by the wall clock (the injectable
+                // clock only fixes request timestamps).
+                let now = SystemTime::now();
                 Verifier::Cert(CertStore::new(
                     &app_cert,
                     &alipay_cert,

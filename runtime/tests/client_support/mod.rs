@@ -146,6 +146,8 @@ pub struct Answer {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
+    /// Wait this long before answering.
+    pub delay: Option<std::time::Duration>,
 }
 
 impl Answer {
@@ -157,7 +159,13 @@ impl Answer {
                 "application/json;charset=utf-8".into(),
             )],
             body: body.into(),
+            delay: None,
         }
+    }
+
+    pub fn delayed(mut self, d: std::time::Duration) -> Self {
+        self.delay = Some(d);
+        self
     }
 
     pub fn header(mut self, k: &str, v: &str) -> Self {
@@ -264,6 +272,9 @@ impl FakeAlipay {
                                 r.len() - 1
                             };
                             let answer = handler(&got, index);
+                            if let Some(d) = answer.delay {
+                                tokio::time::sleep(d).await;
+                            }
                             let mut resp = http::Response::new(Full::new(answer.body));
                             *resp.status_mut() = http::StatusCode::from_u16(answer.status).unwrap();
                             for (k, v) in answer.headers {
