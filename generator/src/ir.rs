@@ -34,15 +34,13 @@ pub struct Lossy {
     pub dangling_refs: BTreeSet<String>,
     /// Error responses (`default`) that are not emitted: errors are typed by the runtime.
     pub error_responses: usize,
-    /// Named schemas that no operation's request or success response reaches (not emitted).
-    pub unreachable_schemas: BTreeSet<String>,
 }
 
 impl Lossy {
     /// One line per non-empty category, for reports.
     pub fn report(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let sets: [(&str, &BTreeSet<String>); 7] = [
+        let sets: [(&str, &BTreeSet<String>); 6] = [
             (
                 "anyOf/oneOf unions lowered as serde_json::Value",
                 &self.unions,
@@ -60,10 +58,6 @@ impl Lossy {
             (
                 "dangling $refs lowered as serde_json::Value",
                 &self.dangling_refs,
-            ),
-            (
-                "schemas reached by no request or success response (not emitted)",
-                &self.unreachable_schemas,
             ),
         ];
         for (label, set) in sets {
