@@ -15,22 +15,22 @@
 pub struct AlipayPcreditHuabeiAuthOrderQueryRequest {
     /// 支付宝侧花呗冻结、解冻操作单据id
     ///
-    /// Wire name `auth_opt_id`; example `2018081010020817070009689955`.
+    /// Wire name `auth_opt_id`; max length 64; example `2018081010020817070009689955`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub auth_opt_id: ::std::option::Option<::std::string::String>,
     /// 买家在支付宝的用户id
     ///
-    /// Wire name `alipay_user_id`; example `2088101117955611`.
+    /// Wire name `alipay_user_id`; max length 32; example `2088101117955611`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alipay_user_id: ::std::option::Option<::std::string::String>,
     /// 买家在支付宝的用户id
     ///
-    /// Wire name `open_id`; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
+    /// Wire name `open_id`; max length 128; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub open_id: ::std::option::Option<::std::string::String>,
     /// out request no
     ///
-    /// Wire name `out_request_no`; example `8077735255938032`.
+    /// Wire name `out_request_no`; max length 64; example `8077735255938032`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_request_no: ::std::option::Option<::std::string::String>,
 }
@@ -112,7 +112,6 @@ pub static ALIPAY_PCREDIT_HUABEI_AUTH_ORDER_QUERY: ::alipay_runtime::Operation =
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize
 )]
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
@@ -120,57 +119,60 @@ pub static ALIPAY_PCREDIT_HUABEI_AUTH_ORDER_QUERY: ::alipay_runtime::Operation =
 pub struct AlipayPcreditHuabeiAuthOrderUnfreezeRequest {
     /// agreement no
     ///
-    /// Wire name `agreement_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub agreement_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `agreement_no`; required; max length 64; example `20185608031088179778`.
+    pub agreement_no: ::std::string::String,
     /// 买家在支付宝的用户id
     ///
-    /// Wire name `alipay_user_id`.
+    /// Wire name `alipay_user_id`; max length 32; example `2088101117955611`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alipay_user_id: ::std::option::Option<::std::string::String>,
     /// true表示需要解约
     ///
-    /// Wire name `need_terminated`.
+    /// Wire name `need_terminated`; example `false`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub need_terminated: ::std::option::Option<::std::string::String>,
+    pub need_terminated: ::std::option::Option<
+        AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated,
+    >,
     /// 买家在支付宝的用户id
     ///
-    /// Wire name `open_id`.
+    /// Wire name `open_id`; max length 128; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub open_id: ::std::option::Option<::std::string::String>,
     /// 商户业务订单的简单描述
     ///
-    /// Wire name `order_title`.
+    /// Wire name `order_title`; max length 100; example `预授权解冻`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_title: ::std::option::Option<::std::string::String>,
     /// 商户本次操作的请求流水号
     ///
-    /// Wire name `out_request_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_request_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `out_request_no`; required; max length 64; example `8077735255938023`.
+    pub out_request_no: ::std::string::String,
     /// 商户的支付宝用户id
     ///
-    /// Wire name `seller_id`.
+    /// Wire name `seller_id`; max length 32; example `2088101117952222`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_id: ::std::option::Option<::std::string::String>,
     /// 需要解冻的金额
     ///
-    /// Wire name `unfreeze_amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub unfreeze_amount: ::std::option::Option<::std::string::String>,
+    /// Wire name `unfreeze_amount`; required; max length 11; range 0.01..=100000000; example `100.00`.
+    pub unfreeze_amount: ::std::string::String,
 }
 impl AlipayPcreditHuabeiAuthOrderUnfreezeRequest {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(
+        agreement_no: impl ::std::convert::Into<::std::string::String>,
+        out_request_no: impl ::std::convert::Into<::std::string::String>,
+        unfreeze_amount: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
         Self {
-            agreement_no: ::std::option::Option::None,
+            agreement_no: agreement_no.into(),
             alipay_user_id: ::std::option::Option::None,
             need_terminated: ::std::option::Option::None,
             open_id: ::std::option::Option::None,
             order_title: ::std::option::Option::None,
-            out_request_no: ::std::option::Option::None,
+            out_request_no: out_request_no.into(),
             seller_id: ::std::option::Option::None,
-            unfreeze_amount: ::std::option::Option::None,
+            unfreeze_amount: unfreeze_amount.into(),
         }
     }
     /// Sets `agreement_no`.
@@ -179,7 +181,7 @@ impl AlipayPcreditHuabeiAuthOrderUnfreezeRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.agreement_no = ::std::option::Option::Some(value.into());
+        self.agreement_no = value.into();
         self
     }
     /// Sets `alipay_user_id`.
@@ -195,7 +197,9 @@ impl AlipayPcreditHuabeiAuthOrderUnfreezeRequest {
     #[must_use]
     pub fn need_terminated(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<
+            AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated,
+        >,
     ) -> Self {
         self.need_terminated = ::std::option::Option::Some(value.into());
         self
@@ -224,7 +228,7 @@ impl AlipayPcreditHuabeiAuthOrderUnfreezeRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.out_request_no = ::std::option::Option::Some(value.into());
+        self.out_request_no = value.into();
         self
     }
     /// Sets `seller_id`.
@@ -242,7 +246,7 @@ impl AlipayPcreditHuabeiAuthOrderUnfreezeRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.unfreeze_amount = ::std::option::Option::Some(value.into());
+        self.unfreeze_amount = value.into();
         self
     }
 }
@@ -282,64 +286,302 @@ pub static ALIPAY_PCREDIT_HUABEI_AUTH_ORDER_UNFREEZE: ::alipay_runtime::Operatio
 pub struct AlipayPcreditHuabeiAuthOrderQueryResponse {
     /// agreement no
     ///
-    /// Wire name `agreement_no`.
+    /// Wire name `agreement_no`; max length 64; example `20185608031088179778`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub agreement_no: ::std::option::Option<::std::string::String>,
     /// 支付宝用户userId
     ///
-    /// Wire name `alipay_user_id`.
+    /// Wire name `alipay_user_id`; max length 32; example `2088101117955611`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alipay_user_id: ::std::option::Option<::std::string::String>,
     /// 支付宝侧花呗冻结解冻操作单据id
     ///
-    /// Wire name `auth_opt_id`.
+    /// Wire name `auth_opt_id`; max length 64; example `2018081010020817070009689955`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub auth_opt_id: ::std::option::Option<::std::string::String>,
     /// 业务操作完成时间
     ///
-    /// Wire name `gmt_trans`.
+    /// Wire name `gmt_trans`; max length 32; example `2018-08-10 10:20:30`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gmt_trans: ::std::option::Option<::std::string::String>,
     /// 支付宝用户userId
     ///
-    /// Wire name `open_id`.
+    /// Wire name `open_id`; max length 128; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub open_id: ::std::option::Option<::std::string::String>,
     /// 商户业务订单的简单描述
     ///
-    /// Wire name `order_title`.
+    /// Wire name `order_title`; max length 100; example `预授权冻结`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_title: ::std::option::Option<::std::string::String>,
     /// 商户本次操作的请求流水号
     ///
-    /// Wire name `out_request_no`.
+    /// Wire name `out_request_no`; max length 64; example `8077735255938032`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_request_no: ::std::option::Option<::std::string::String>,
-    /// 完成本次操作时
+    /// 资金池余额快照
     ///
-    /// Wire name `rest_freeze_amount`.
+    /// Wire name `rest_freeze_amount`; max length 11; example `80.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rest_freeze_amount: ::std::option::Option<::std::string::String>,
     /// 商户的支付宝用户id
     ///
-    /// Wire name `seller_id`.
+    /// Wire name `seller_id`; max length 32; example `2088101117952222`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_id: ::std::option::Option<::std::string::String>,
     /// 冻结或者解冻金额
     ///
-    /// Wire name `trans_amount`.
+    /// Wire name `trans_amount`; max length 11; example `100.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_amount: ::std::option::Option<::std::string::String>,
     /// 业务操作状态
     ///
-    /// Wire name `trans_status`.
+    /// Wire name `trans_status`; max length 1; example `Y`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trans_status: ::std::option::Option<::std::string::String>,
+    pub trans_status: ::std::option::Option<
+        AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus,
+    >,
     /// 操作类型
     ///
-    /// Wire name `trans_type`.
+    /// Wire name `trans_type`; max length 32; example `FREEZE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trans_type: ::std::option::Option<::std::string::String>,
+    pub trans_type: ::std::option::Option<
+        AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType,
+    >,
+}
+/// 业务操作状态
+///
+/// max length 1; example `Y`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+    /// `Y`
+    Y,
+    /// `N`
+    N,
+    /// `I`
+    I,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Y => "Y",
+            Self::N => "N",
+            Self::I => "I",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str>
+for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "Y" => Self::Y,
+            "N" => Self::N,
+            "I" => Self::I,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "Y" => Self::Y,
+            "N" => Self::N,
+            "I" => Self::I,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 操作类型
+///
+/// max length 32; example `FREEZE`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+    /// `FREEZE`
+    Freeze,
+    /// `UNFREEZE`
+    Unfreeze,
+    /// `PAY`
+    Pay,
+    /// `SETTLE`
+    Settle,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Freeze => "FREEZE",
+            Self::Unfreeze => "UNFREEZE",
+            Self::Pay => "PAY",
+            Self::Settle => "SETTLE",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str>
+for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+    fn from(value: &str) -> Self {
+        match value {
+            "FREEZE" => Self::Freeze,
+            "UNFREEZE" => Self::Unfreeze,
+            "PAY" => Self::Pay,
+            "SETTLE" => Self::Settle,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "FREEZE" => Self::Freeze,
+            "UNFREEZE" => Self::Unfreeze,
+            "PAY" => Self::Pay,
+            "SETTLE" => Self::Settle,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// true表示需要解约
+///
+/// example `false`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+    /// `true`
+    True,
+    /// `false`
+    False,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::True => "true",
+            Self::False => "false",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str>
+for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+    fn from(value: &str) -> Self {
+        match value {
+            "true" => Self::True,
+            "false" => Self::False,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "true" => Self::True,
+            "false" => Self::False,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
 }
 /// `AlipayPcreditHuabeiAuthOrderUnfreezeResponseModel`
 #[derive(
@@ -353,59 +595,209 @@ pub struct AlipayPcreditHuabeiAuthOrderQueryResponse {
 pub struct AlipayPcreditHuabeiAuthOrderUnfreezeResponse {
     /// agreement no
     ///
-    /// Wire name `agreement_no`.
+    /// Wire name `agreement_no`; max length 64; example `20185608031088179778`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub agreement_no: ::std::option::Option<::std::string::String>,
     /// 协议状态
     ///
-    /// Wire name `agreement_status`.
+    /// Wire name `agreement_status`; max length 1; example `Y`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub agreement_status: ::std::option::Option<::std::string::String>,
+    pub agreement_status: ::std::option::Option<
+        AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus,
+    >,
     /// 买家在支付宝的用户id
     ///
-    /// Wire name `alipay_user_id`.
+    /// Wire name `alipay_user_id`; max length 32; example `2088101117955611`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alipay_user_id: ::std::option::Option<::std::string::String>,
     /// 支付宝侧花呗冻结解冻操作单据id
     ///
-    /// Wire name `auth_opt_id`.
+    /// Wire name `auth_opt_id`; max length 64; example `2018081010020817070009689955`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub auth_opt_id: ::std::option::Option<::std::string::String>,
     /// 解冻成功时间
     ///
-    /// Wire name `gmt_trans`.
+    /// Wire name `gmt_trans`; max length 32; example `2018-08-10 10:20:30`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gmt_trans: ::std::option::Option<::std::string::String>,
     /// 买家在支付宝的用户id
     ///
-    /// Wire name `open_id`.
+    /// Wire name `open_id`; max length 128; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub open_id: ::std::option::Option<::std::string::String>,
     /// 商户本次操作的请求流水号
     ///
-    /// Wire name `out_request_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_request_no: ::std::option::Option<::std::string::String>,
-    /// 完成本次操作时
+    /// Wire name `out_request_no`; required; max length 64; example `8077735255938023`.
+    pub out_request_no: ::std::string::String,
+    /// 资金池余额快照
     ///
-    /// Wire name `rest_freeze_amount`.
+    /// Wire name `rest_freeze_amount`; max length 11; example `0.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rest_freeze_amount: ::std::option::Option<::std::string::String>,
     /// 商户的支付宝用户id
     ///
-    /// Wire name `seller_id`.
+    /// Wire name `seller_id`; max length 32; example `2088101117952222`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_id: ::std::option::Option<::std::string::String>,
     /// 业务操作状态
     ///
-    /// Wire name `trans_status`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trans_status: ::std::option::Option<::std::string::String>,
+    /// Wire name `trans_status`; required; max length 1; example `Y`.
+    pub trans_status: AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus,
     /// 解冻金额
     ///
-    /// Wire name `unfreeze_amount`.
+    /// Wire name `unfreeze_amount`; max length 11; example `100.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub unfreeze_amount: ::std::option::Option<::std::string::String>,
+}
+/// 协议状态
+///
+/// max length 1; example `Y`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+    /// `Y`
+    Y,
+    /// `N`
+    N,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Y => "Y",
+            Self::N => "N",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str>
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "Y" => Self::Y,
+            "N" => Self::N,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "Y" => Self::Y,
+            "N" => Self::N,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 业务操作状态
+///
+/// max length 1; example `Y`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+    /// `Y`
+    Y,
+    /// `N`
+    N,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Y => "Y",
+            Self::N => "N",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str>
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "Y" => Self::Y,
+            "N" => Self::N,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "Y" => Self::Y,
+            "N" => Self::N,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
 }
 /// Every operation of this family.
 pub static OPERATIONS: &[&::alipay_runtime::Operation] = &[

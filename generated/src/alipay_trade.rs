@@ -9,12 +9,28 @@
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize
 )]
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
 #[non_exhaustive]
 pub struct AlipayTradeAppPayRequest {
+    /// 商户订单号
+    ///
+    /// Wire name `out_trade_no`; required; max length 64; example `20150320010101001`.
+    pub out_trade_no: ::std::string::String,
+    /// 订单总金额
+    ///
+    /// Wire name `total_amount`; required; max length 11; range 0.01..=100000000; example `88.88`.
+    pub total_amount: ::std::string::String,
+    /// 订单标题
+    ///
+    /// Wire name `subject`; required; max length 256; example `Iphone6 16G`.
+    pub subject: ::std::string::String,
+    /// 产品码
+    ///
+    /// Wire name `product_code`; max length 64; example `QUICK_MSECURITY_PAY`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub product_code: ::std::option::Option<::std::string::String>,
     /// 签约参数
     ///
     /// Wire name `agreement_sign_params`.
@@ -22,22 +38,22 @@ pub struct AlipayTradeAppPayRequest {
     pub agreement_sign_params: ::std::option::Option<SignParams>,
     /// 订单附加信息
     ///
-    /// Wire name `body`.
+    /// Wire name `body`; max length 128; example `Iphone6 16G`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub body: ::std::option::Option<::std::string::String>,
     /// 商户传入业务信息
     ///
-    /// Wire name `business_params`.
+    /// Wire name `business_params`; max length 512; example `{"mc_create_trade_ip":"127.0.0.1"}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub business_params: ::std::option::Option<::std::string::String>,
     /// 禁用渠道
     ///
-    /// Wire name `disable_pay_channels`.
+    /// Wire name `disable_pay_channels`; max length 128; example `credit_group`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub disable_pay_channels: ::std::option::Option<::std::string::String>,
     /// 指定支付渠道
     ///
-    /// Wire name `enable_pay_channels`.
+    /// Wire name `enable_pay_channels`; max length 128; example `pcredit,moneyFund,debitCardExpress`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enable_pay_channels: ::std::option::Option<::std::string::String>,
     /// 外部指定买家
@@ -57,9 +73,9 @@ pub struct AlipayTradeAppPayRequest {
     pub goods_detail: ::std::option::Option<::std::vec::Vec<GoodsDetail>>,
     /// 商品主类型
     ///
-    /// Wire name `goods_type`.
+    /// Wire name `goods_type`; max length 2; example `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_type: ::std::option::Option<::std::string::String>,
+    pub goods_type: ::std::option::Option<AlipayTradeAppPayModelGoodsType>,
     /// 开票信息
     ///
     /// Wire name `invoice_info`.
@@ -67,32 +83,22 @@ pub struct AlipayTradeAppPayRequest {
     pub invoice_info: ::std::option::Option<InvoiceInfo>,
     /// 商户的原始订单号
     ///
-    /// Wire name `merchant_order_no`.
+    /// Wire name `merchant_order_no`; max length 32; example `20161008001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_order_no: ::std::option::Option<::std::string::String>,
-    /// 商户订单号
-    ///
-    /// Wire name `out_trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
     /// 公用回传参数
     ///
-    /// Wire name `passback_params`.
+    /// Wire name `passback_params`; max length 512; example `merchantBizType%3d3C%26merchantBizNo%3d2016010101111`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub passback_params: ::std::option::Option<::std::string::String>,
-    /// 产品码
-    ///
-    /// Wire name `product_code`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub product_code: ::std::option::Option<::std::string::String>,
     /// 优惠参数
     ///
-    /// Wire name `promo_params`.
+    /// Wire name `promo_params`; max length 512; example `{"storeIdType":"1"}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub promo_params: ::std::option::Option<::std::string::String>,
     /// 通知参数选项
     ///
-    /// Wire name `query_options`.
+    /// Wire name `query_options`; example `["hyb_amount","enterprise_pay_info"]`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub query_options: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// 描述分账信息
@@ -102,7 +108,7 @@ pub struct AlipayTradeAppPayRequest {
     pub royalty_info: ::std::option::Option<RoyaltyInfo>,
     /// 卖家支付宝用户ID
     ///
-    /// Wire name `seller_id`.
+    /// Wire name `seller_id`; max length 28; example `2088102147948060`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_id: ::std::option::Option<::std::string::String>,
     /// 结算信息
@@ -112,12 +118,12 @@ pub struct AlipayTradeAppPayRequest {
     pub settle_info: ::std::option::Option<SettleInfo>,
     /// 指定单通道
     ///
-    /// Wire name `specified_channel`.
+    /// Wire name `specified_channel`; max length 128; example `pcredit`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub specified_channel: ::std::option::Option<::std::string::String>,
     /// 商户门店编号
     ///
-    /// Wire name `store_id`.
+    /// Wire name `store_id`; max length 32; example `NJ_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_id: ::std::option::Option<::std::string::String>,
     /// 二级商户信息
@@ -125,31 +131,29 @@ pub struct AlipayTradeAppPayRequest {
     /// Wire name `sub_merchant`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_merchant: ::std::option::Option<SubMerchant>,
-    /// 订单标题
-    ///
-    /// Wire name `subject`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subject: ::std::option::Option<::std::string::String>,
     /// 订单绝对超时时间
     ///
-    /// Wire name `time_expire`.
+    /// Wire name `time_expire`; max length 32; example `2016-12-31 10:05:01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_expire: ::std::option::Option<::std::string::String>,
     /// 建议使用time\_expire字段
     ///
-    /// Wire name `timeout_express`.
+    /// Wire name `timeout_express`; max length 6; example `90m`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub timeout_express: ::std::option::Option<::std::string::String>,
-    /// 订单总金额
-    ///
-    /// Wire name `total_amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_amount: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradeAppPayRequest {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(
+        out_trade_no: impl ::std::convert::Into<::std::string::String>,
+        total_amount: impl ::std::convert::Into<::std::string::String>,
+        subject: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
         Self {
+            out_trade_no: out_trade_no.into(),
+            total_amount: total_amount.into(),
+            subject: subject.into(),
+            product_code: ::std::option::Option::None,
             agreement_sign_params: ::std::option::Option::None,
             body: ::std::option::Option::None,
             business_params: ::std::option::Option::None,
@@ -161,9 +165,7 @@ impl AlipayTradeAppPayRequest {
             goods_type: ::std::option::Option::None,
             invoice_info: ::std::option::Option::None,
             merchant_order_no: ::std::option::Option::None,
-            out_trade_no: ::std::option::Option::None,
             passback_params: ::std::option::Option::None,
-            product_code: ::std::option::Option::None,
             promo_params: ::std::option::Option::None,
             query_options: ::std::option::Option::None,
             royalty_info: ::std::option::Option::None,
@@ -172,11 +174,45 @@ impl AlipayTradeAppPayRequest {
             specified_channel: ::std::option::Option::None,
             store_id: ::std::option::Option::None,
             sub_merchant: ::std::option::Option::None,
-            subject: ::std::option::Option::None,
             time_expire: ::std::option::Option::None,
             timeout_express: ::std::option::Option::None,
-            total_amount: ::std::option::Option::None,
         }
+    }
+    /// Sets `out_trade_no`.
+    #[must_use]
+    pub fn out_trade_no(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.out_trade_no = value.into();
+        self
+    }
+    /// Sets `total_amount`.
+    #[must_use]
+    pub fn total_amount(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.total_amount = value.into();
+        self
+    }
+    /// Sets `subject`.
+    #[must_use]
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.subject = value.into();
+        self
+    }
+    /// Sets `product_code`.
+    #[must_use]
+    pub fn product_code(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.product_code = ::std::option::Option::Some(value.into());
+        self
     }
     /// Sets `agreement_sign_params`.
     #[must_use]
@@ -254,7 +290,7 @@ impl AlipayTradeAppPayRequest {
     #[must_use]
     pub fn goods_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<AlipayTradeAppPayModelGoodsType>,
     ) -> Self {
         self.goods_type = ::std::option::Option::Some(value.into());
         self
@@ -277,15 +313,6 @@ impl AlipayTradeAppPayRequest {
         self.merchant_order_no = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sets `out_trade_no`.
-    #[must_use]
-    pub fn out_trade_no(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.out_trade_no = ::std::option::Option::Some(value.into());
-        self
-    }
     /// Sets `passback_params`.
     #[must_use]
     pub fn passback_params(
@@ -293,15 +320,6 @@ impl AlipayTradeAppPayRequest {
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         self.passback_params = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets `product_code`.
-    #[must_use]
-    pub fn product_code(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.product_code = ::std::option::Option::Some(value.into());
         self
     }
     /// Sets `promo_params`.
@@ -373,15 +391,6 @@ impl AlipayTradeAppPayRequest {
         self.sub_merchant = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sets `subject`.
-    #[must_use]
-    pub fn subject(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.subject = ::std::option::Option::Some(value.into());
-        self
-    }
     /// Sets `time_expire`.
     #[must_use]
     pub fn time_expire(
@@ -398,15 +407,6 @@ impl AlipayTradeAppPayRequest {
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         self.timeout_express = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets `total_amount`.
-    #[must_use]
-    pub fn total_amount(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.total_amount = ::std::option::Option::Some(value.into());
         self
     }
 }
@@ -443,12 +443,12 @@ pub static ALIPAY_TRADE_APP_PAY: ::alipay_runtime::Operation = ::alipay_runtime:
 pub struct AlipayTradeCancelRequest {
     /// 原支付请求的商户订单号
     ///
-    /// Wire name `out_trade_no`.
+    /// Wire name `out_trade_no`; max length 64; example `20150320010101001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: ::std::option::Option<::std::string::String>,
     /// 支付宝交易号
     ///
-    /// Wire name `trade_no`.
+    /// Wire name `trade_no`; max length 64; example `2013112011001004330000121536`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_no: ::std::option::Option<::std::string::String>,
 }
@@ -523,22 +523,22 @@ pub struct AlipayTradeCloseRequest {
     pub extend_params: ::std::option::Option<CloseExtendParams>,
     /// 通知地址
     ///
-    /// Wire name `notify_url`.
+    /// Wire name `notify_url`; max length 256; example `https://www.merchant.com/alipay/notify`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: ::std::option::Option<::std::string::String>,
     /// 商家操作员编号
     ///
-    /// Wire name `operator_id`.
+    /// Wire name `operator_id`; max length 28; example `YX01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub operator_id: ::std::option::Option<::std::string::String>,
     /// 订单支付时传入的商户订单号
     ///
-    /// Wire name `out_trade_no`.
+    /// Wire name `out_trade_no`; max length 64; example `HZ0120131127001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: ::std::option::Option<::std::string::String>,
     /// 该交易在支付宝系统中的交易流水号
     ///
-    /// Wire name `trade_no`.
+    /// Wire name `trade_no`; max length 64; example `2013112611001004680073956707`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_no: ::std::option::Option<::std::string::String>,
 }
@@ -630,7 +630,6 @@ pub static ALIPAY_TRADE_CLOSE: ::alipay_runtime::Operation = ::alipay_runtime::O
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize
 )]
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
@@ -643,7 +642,7 @@ pub struct AlipayTradeCreateRequest {
     pub agreement_sign_params: ::std::option::Option<SignParams>,
     /// 支付宝店铺编号
     ///
-    /// Wire name `alipay_store_id`.
+    /// Wire name `alipay_store_id`; max length 32; example `2016052600077000000015640104`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alipay_store_id: ::std::option::Option<::std::string::String>,
     /// `bkagent_req_info`
@@ -653,7 +652,7 @@ pub struct AlipayTradeCreateRequest {
     pub bkagent_req_info: ::std::option::Option<BkAgentReqInfo>,
     /// 订单附加信息
     ///
-    /// Wire name `body`.
+    /// Wire name `body`; max length 128; example `Iphone6 16G`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub body: ::std::option::Option<::std::string::String>,
     /// `business_params`
@@ -663,32 +662,32 @@ pub struct AlipayTradeCreateRequest {
     pub business_params: ::std::option::Option<BusinessParams>,
     /// 买家支付宝用户ID
     ///
-    /// Wire name `buyer_id`.
+    /// Wire name `buyer_id`; max length 28; example `2088102146225135`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_id: ::std::option::Option<::std::string::String>,
     /// 买家支付宝登录账号
     ///
-    /// Wire name `buyer_logon_id`.
+    /// Wire name `buyer_logon_id`; max length 100; example `159****5620`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_logon_id: ::std::option::Option<::std::string::String>,
     /// 买家支付宝用户唯一标识
     ///
-    /// Wire name `buyer_open_id`.
+    /// Wire name `buyer_open_id`; max length 128; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_open_id: ::std::option::Option<::std::string::String>,
     /// 禁用渠道
     ///
-    /// Wire name `disable_pay_channels`.
+    /// Wire name `disable_pay_channels`; max length 128; example `credit_group`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub disable_pay_channels: ::std::option::Option<::std::string::String>,
     /// 可打折金额
     ///
-    /// Wire name `discountable_amount`.
+    /// Wire name `discountable_amount`; max length 11; range 0.01..=100000000; example `80.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discountable_amount: ::std::option::Option<::std::string::String>,
     /// 指定支付渠道
     ///
-    /// Wire name `enable_pay_channels`.
+    /// Wire name `enable_pay_channels`; max length 128; example `pcredit,moneyFund,debitCardExpress`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enable_pay_channels: ::std::option::Option<::std::string::String>,
     /// `ext_user_info`
@@ -713,47 +712,46 @@ pub struct AlipayTradeCreateRequest {
     pub logistics_detail: ::std::option::Option<LogisticsDetail>,
     /// 商户的原始订单号
     ///
-    /// Wire name `merchant_order_no`.
+    /// Wire name `merchant_order_no`; max length 32; example `20161008001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_order_no: ::std::option::Option<::std::string::String>,
     /// 通知地址
     ///
-    /// Wire name `notify_url`.
+    /// Wire name `notify_url`; max length 256; example `https://www.merchant.com/alipay/notify`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: ::std::option::Option<::std::string::String>,
     /// 小程序支付中
     ///
-    /// Wire name `op_app_id`.
+    /// Wire name `op_app_id`; example `2014072300007148`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub op_app_id: ::std::option::Option<::std::string::String>,
     /// 买家支付宝用户唯一标识
     ///
-    /// Wire name `op_buyer_open_id`.
+    /// Wire name `op_buyer_open_id`; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub op_buyer_open_id: ::std::option::Option<::std::string::String>,
     /// 商户操作员编号
     ///
-    /// Wire name `operator_id`.
+    /// Wire name `operator_id`; max length 28; example `Yx_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub operator_id: ::std::option::Option<::std::string::String>,
     /// 商户订单号
     ///
-    /// Wire name `out_trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `out_trade_no`; required; max length 64; example `20150320010101001`.
+    pub out_trade_no: ::std::string::String,
     /// 公用回传参数
     ///
-    /// Wire name `passback_params`.
+    /// Wire name `passback_params`; max length 512; example `merchantBizType%3d3C%26merchantBizNo%3d2016010101111`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub passback_params: ::std::option::Option<::std::string::String>,
     /// 产品码
     ///
-    /// Wire name `product_code`.
+    /// Wire name `product_code`; max length 64; example `JSAPI_PAY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub product_code: ::std::option::Option<::std::string::String>,
     /// 返回参数选项
     ///
-    /// Wire name `query_options`.
+    /// Wire name `query_options`; example `["enterprise_pay_info"]`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub query_options: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// `receiver_address_info`
@@ -768,7 +766,7 @@ pub struct AlipayTradeCreateRequest {
     pub royalty_info: ::std::option::Option<RoyaltyInfo>,
     /// 卖家支付宝用户ID
     ///
-    /// Wire name `seller_id`.
+    /// Wire name `seller_id`; max length 28; example `2088102146225135`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_id: ::std::option::Option<::std::string::String>,
     /// `settle_info`
@@ -778,7 +776,7 @@ pub struct AlipayTradeCreateRequest {
     pub settle_info: ::std::option::Option<SettleInfo>,
     /// 商户门店编号
     ///
-    /// Wire name `store_id`.
+    /// Wire name `store_id`; max length 32; example `NJ_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_id: ::std::option::Option<::std::string::String>,
     /// `sub_merchant`
@@ -788,38 +786,40 @@ pub struct AlipayTradeCreateRequest {
     pub sub_merchant: ::std::option::Option<SubMerchant>,
     /// 订单标题
     ///
-    /// Wire name `subject`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subject: ::std::option::Option<::std::string::String>,
+    /// Wire name `subject`; required; max length 256; example `Iphone6 16G`.
+    pub subject: ::std::string::String,
     /// 商户机具终端编号
     ///
-    /// Wire name `terminal_id`.
+    /// Wire name `terminal_id`; max length 32; example `NJ_T_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub terminal_id: ::std::option::Option<::std::string::String>,
     /// 订单绝对超时时间
     ///
-    /// Wire name `time_expire`.
+    /// Wire name `time_expire`; max length 32; example `2021-12-31 10:05:00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_expire: ::std::option::Option<::std::string::String>,
     /// 订单相对超时时间
     ///
-    /// Wire name `timeout_express`.
+    /// Wire name `timeout_express`; max length 6; example `90m`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub timeout_express: ::std::option::Option<::std::string::String>,
     /// 订单总金额
     ///
-    /// Wire name `total_amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_amount: ::std::option::Option<::std::string::String>,
+    /// Wire name `total_amount`; required; max length 11; range 0.01..=100000000; example `88.88`.
+    pub total_amount: ::std::string::String,
     /// 不可打折金额
     ///
-    /// Wire name `undiscountable_amount`.
+    /// Wire name `undiscountable_amount`; max length 11; range 0.01..=100000000; example `8.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub undiscountable_amount: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradeCreateRequest {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(
+        out_trade_no: impl ::std::convert::Into<::std::string::String>,
+        subject: impl ::std::convert::Into<::std::string::String>,
+        total_amount: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
         Self {
             agreement_sign_params: ::std::option::Option::None,
             alipay_store_id: ::std::option::Option::None,
@@ -841,7 +841,7 @@ impl AlipayTradeCreateRequest {
             op_app_id: ::std::option::Option::None,
             op_buyer_open_id: ::std::option::Option::None,
             operator_id: ::std::option::Option::None,
-            out_trade_no: ::std::option::Option::None,
+            out_trade_no: out_trade_no.into(),
             passback_params: ::std::option::Option::None,
             product_code: ::std::option::Option::None,
             query_options: ::std::option::Option::None,
@@ -851,11 +851,11 @@ impl AlipayTradeCreateRequest {
             settle_info: ::std::option::Option::None,
             store_id: ::std::option::Option::None,
             sub_merchant: ::std::option::Option::None,
-            subject: ::std::option::Option::None,
+            subject: subject.into(),
             terminal_id: ::std::option::Option::None,
             time_expire: ::std::option::Option::None,
             timeout_express: ::std::option::Option::None,
-            total_amount: ::std::option::Option::None,
+            total_amount: total_amount.into(),
             undiscountable_amount: ::std::option::Option::None,
         }
     }
@@ -1045,7 +1045,7 @@ impl AlipayTradeCreateRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.out_trade_no = ::std::option::Option::Some(value.into());
+        self.out_trade_no = value.into();
         self
     }
     /// Sets `passback_params`.
@@ -1132,7 +1132,7 @@ impl AlipayTradeCreateRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.subject = ::std::option::Option::Some(value.into());
+        self.subject = value.into();
         self
     }
     /// Sets `terminal_id`.
@@ -1168,7 +1168,7 @@ impl AlipayTradeCreateRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.total_amount = ::std::option::Option::Some(value.into());
+        self.total_amount = value.into();
         self
     }
     /// Sets `undiscountable_amount`.
@@ -1214,12 +1214,27 @@ pub static ALIPAY_TRADE_CREATE: ::alipay_runtime::Operation = ::alipay_runtime::
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize
 )]
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
 #[non_exhaustive]
 pub struct AlipayTradePagePayRequest {
+    /// 商户订单号
+    ///
+    /// Wire name `out_trade_no`; required; max length 64; example `20150320010101001`.
+    pub out_trade_no: ::std::string::String,
+    /// 订单总金额
+    ///
+    /// Wire name `total_amount`; required; max length 11; range 0.01..=100000000; example `88.88`.
+    pub total_amount: ::std::string::String,
+    /// 订单标题
+    ///
+    /// Wire name `subject`; required; max length 256; example `Iphone6 16G`.
+    pub subject: ::std::string::String,
+    /// 产品码
+    ///
+    /// Wire name `product_code`; required; max length 64; example `FAST_INSTANT_TRADE_PAY`.
+    pub product_code: AlipayTradePagePayModelProductCode,
     /// 签约参数
     ///
     /// Wire name `agreement_sign_params`.
@@ -1227,22 +1242,22 @@ pub struct AlipayTradePagePayRequest {
     pub agreement_sign_params: ::std::option::Option<AgreementSignParams>,
     /// 订单附加信息
     ///
-    /// Wire name `body`.
+    /// Wire name `body`; max length 128; example `Iphone6 16G`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub body: ::std::option::Option<::std::string::String>,
     /// 商户传入业务信息
     ///
-    /// Wire name `business_params`.
+    /// Wire name `business_params`; max length 512; example `{"mc_create_trade_ip":"127.0.0.1"}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub business_params: ::std::option::Option<::std::string::String>,
     /// 禁用渠道
     ///
-    /// Wire name `disable_pay_channels`.
+    /// Wire name `disable_pay_channels`; max length 128; example `credit_group`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub disable_pay_channels: ::std::option::Option<::std::string::String>,
     /// 指定支付渠道
     ///
-    /// Wire name `enable_pay_channels`.
+    /// Wire name `enable_pay_channels`; max length 128; example `pcredit,moneyFund,debitCardExpress`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enable_pay_channels: ::std::option::Option<::std::string::String>,
     /// 外部指定买家
@@ -1262,14 +1277,14 @@ pub struct AlipayTradePagePayRequest {
     pub goods_detail: ::std::option::Option<::std::vec::Vec<GoodsDetail>>,
     /// 商品主类型
     ///
-    /// Wire name `goods_type`.
+    /// Wire name `goods_type`; max length 2; example `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_type: ::std::option::Option<::std::string::String>,
+    pub goods_type: ::std::option::Option<AlipayTradePagePayModelGoodsType>,
     /// 请求后页面的集成方式
     ///
-    /// Wire name `integration_type`.
+    /// Wire name `integration_type`; max length 16; example `PCWEB`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub integration_type: ::std::option::Option<::std::string::String>,
+    pub integration_type: ::std::option::Option<AlipayTradePagePayModelIntegrationType>,
     /// 开票信息
     ///
     /// Wire name `invoice_info`.
@@ -1277,47 +1292,37 @@ pub struct AlipayTradePagePayRequest {
     pub invoice_info: ::std::option::Option<InvoiceInfo>,
     /// 商户的原始订单号
     ///
-    /// Wire name `merchant_order_no`.
+    /// Wire name `merchant_order_no`; max length 32; example `20161008001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_order_no: ::std::option::Option<::std::string::String>,
-    /// 商户订单号
-    ///
-    /// Wire name `out_trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
     /// 公用回传参数
     ///
-    /// Wire name `passback_params`.
+    /// Wire name `passback_params`; max length 512; example `merchantBizType%3d3C%26merchantBizNo%3d2016010101111`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub passback_params: ::std::option::Option<::std::string::String>,
-    /// 产品码
-    ///
-    /// Wire name `product_code`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub product_code: ::std::option::Option<::std::string::String>,
     /// 优惠参数
     ///
-    /// Wire name `promo_params`.
+    /// Wire name `promo_params`; max length 512; example `{"storeIdType":"1"}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub promo_params: ::std::option::Option<::std::string::String>,
     /// PC扫码支付的方式
     ///
-    /// Wire name `qr_pay_mode`.
+    /// Wire name `qr_pay_mode`; max length 2; example `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub qr_pay_mode: ::std::option::Option<::std::string::String>,
+    pub qr_pay_mode: ::std::option::Option<AlipayTradePagePayModelQrPayMode>,
     /// 商户自定义二维码宽度
     ///
-    /// Wire name `qrcode_width`.
+    /// Wire name `qrcode_width`; example `100`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub qrcode_width: ::std::option::Option<i64>,
     /// 返回参数选项
     ///
-    /// Wire name `query_options`.
+    /// Wire name `query_options`; example `["hyb_amount","enterprise_pay_info"]`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub query_options: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// 请求来源地址
     ///
-    /// Wire name `request_from_url`.
+    /// Wire name `request_from_url`; max length 256; example `https://www.merchant.com/cashier`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub request_from_url: ::std::option::Option<::std::string::String>,
     /// 描述分账信息
@@ -1332,7 +1337,7 @@ pub struct AlipayTradePagePayRequest {
     pub settle_info: ::std::option::Option<SettleInfo>,
     /// 商户门店编号
     ///
-    /// Wire name `store_id`.
+    /// Wire name `store_id`; max length 32; example `NJ_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_id: ::std::option::Option<::std::string::String>,
     /// 二级商户信息
@@ -1340,31 +1345,30 @@ pub struct AlipayTradePagePayRequest {
     /// Wire name `sub_merchant`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_merchant: ::std::option::Option<SubMerchant>,
-    /// 订单标题
-    ///
-    /// Wire name `subject`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subject: ::std::option::Option<::std::string::String>,
     /// 订单绝对超时时间
     ///
-    /// Wire name `time_expire`.
+    /// Wire name `time_expire`; max length 32; example `2016-12-31 10:05:01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_expire: ::std::option::Option<::std::string::String>,
     /// 建议使用time\_expire字段
     ///
-    /// Wire name `timeout_express`.
+    /// Wire name `timeout_express`; max length 6; example `90m`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub timeout_express: ::std::option::Option<::std::string::String>,
-    /// 订单总金额
-    ///
-    /// Wire name `total_amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_amount: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradePagePayRequest {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(
+        out_trade_no: impl ::std::convert::Into<::std::string::String>,
+        total_amount: impl ::std::convert::Into<::std::string::String>,
+        subject: impl ::std::convert::Into<::std::string::String>,
+        product_code: impl ::std::convert::Into<AlipayTradePagePayModelProductCode>,
+    ) -> Self {
         Self {
+            out_trade_no: out_trade_no.into(),
+            total_amount: total_amount.into(),
+            subject: subject.into(),
+            product_code: product_code.into(),
             agreement_sign_params: ::std::option::Option::None,
             body: ::std::option::Option::None,
             business_params: ::std::option::Option::None,
@@ -1377,9 +1381,7 @@ impl AlipayTradePagePayRequest {
             integration_type: ::std::option::Option::None,
             invoice_info: ::std::option::Option::None,
             merchant_order_no: ::std::option::Option::None,
-            out_trade_no: ::std::option::Option::None,
             passback_params: ::std::option::Option::None,
-            product_code: ::std::option::Option::None,
             promo_params: ::std::option::Option::None,
             qr_pay_mode: ::std::option::Option::None,
             qrcode_width: ::std::option::Option::None,
@@ -1389,11 +1391,45 @@ impl AlipayTradePagePayRequest {
             settle_info: ::std::option::Option::None,
             store_id: ::std::option::Option::None,
             sub_merchant: ::std::option::Option::None,
-            subject: ::std::option::Option::None,
             time_expire: ::std::option::Option::None,
             timeout_express: ::std::option::Option::None,
-            total_amount: ::std::option::Option::None,
         }
+    }
+    /// Sets `out_trade_no`.
+    #[must_use]
+    pub fn out_trade_no(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.out_trade_no = value.into();
+        self
+    }
+    /// Sets `total_amount`.
+    #[must_use]
+    pub fn total_amount(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.total_amount = value.into();
+        self
+    }
+    /// Sets `subject`.
+    #[must_use]
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.subject = value.into();
+        self
+    }
+    /// Sets `product_code`.
+    #[must_use]
+    pub fn product_code(
+        mut self,
+        value: impl ::std::convert::Into<AlipayTradePagePayModelProductCode>,
+    ) -> Self {
+        self.product_code = value.into();
+        self
     }
     /// Sets `agreement_sign_params`.
     #[must_use]
@@ -1471,7 +1507,7 @@ impl AlipayTradePagePayRequest {
     #[must_use]
     pub fn goods_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<AlipayTradePagePayModelGoodsType>,
     ) -> Self {
         self.goods_type = ::std::option::Option::Some(value.into());
         self
@@ -1480,7 +1516,7 @@ impl AlipayTradePagePayRequest {
     #[must_use]
     pub fn integration_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<AlipayTradePagePayModelIntegrationType>,
     ) -> Self {
         self.integration_type = ::std::option::Option::Some(value.into());
         self
@@ -1503,15 +1539,6 @@ impl AlipayTradePagePayRequest {
         self.merchant_order_no = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sets `out_trade_no`.
-    #[must_use]
-    pub fn out_trade_no(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.out_trade_no = ::std::option::Option::Some(value.into());
-        self
-    }
     /// Sets `passback_params`.
     #[must_use]
     pub fn passback_params(
@@ -1519,15 +1546,6 @@ impl AlipayTradePagePayRequest {
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         self.passback_params = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets `product_code`.
-    #[must_use]
-    pub fn product_code(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.product_code = ::std::option::Option::Some(value.into());
         self
     }
     /// Sets `promo_params`.
@@ -1543,7 +1561,7 @@ impl AlipayTradePagePayRequest {
     #[must_use]
     pub fn qr_pay_mode(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<AlipayTradePagePayModelQrPayMode>,
     ) -> Self {
         self.qr_pay_mode = ::std::option::Option::Some(value.into());
         self
@@ -1605,15 +1623,6 @@ impl AlipayTradePagePayRequest {
         self.sub_merchant = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sets `subject`.
-    #[must_use]
-    pub fn subject(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.subject = ::std::option::Option::Some(value.into());
-        self
-    }
     /// Sets `time_expire`.
     #[must_use]
     pub fn time_expire(
@@ -1630,15 +1639,6 @@ impl AlipayTradePagePayRequest {
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         self.timeout_express = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets `total_amount`.
-    #[must_use]
-    pub fn total_amount(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.total_amount = ::std::option::Option::Some(value.into());
         self
     }
 }
@@ -1667,7 +1667,6 @@ pub static ALIPAY_TRADE_PAGE_PAY: ::alipay_runtime::Operation = ::alipay_runtime
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize
 )]
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
@@ -1675,7 +1674,7 @@ pub static ALIPAY_TRADE_PAGE_PAY: ::alipay_runtime::Operation = ::alipay_runtime
 pub struct AlipayTradePayRequest {
     /// 支付模式类型
     ///
-    /// Wire name `advance_payment_type`.
+    /// Wire name `advance_payment_type`; max length 32; example `ENJOY_PAY_V2`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub advance_payment_type: ::std::option::Option<::std::string::String>,
     /// `agreement_params`
@@ -1685,22 +1684,21 @@ pub struct AlipayTradePayRequest {
     pub agreement_params: ::std::option::Option<AgreementParams>,
     /// 支付宝店铺编号
     ///
-    /// Wire name `alipay_store_id`.
+    /// Wire name `alipay_store_id`; max length 32; example `2016052600077000000015640104`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alipay_store_id: ::std::option::Option<::std::string::String>,
     /// 支付授权码
     ///
-    /// Wire name `auth_code`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub auth_code: ::std::option::Option<::std::string::String>,
+    /// Wire name `auth_code`; required; max length 64; example `28763443825664394`.
+    pub auth_code: ::std::string::String,
     /// 预授权确认模式
     ///
-    /// Wire name `auth_confirm_mode`.
+    /// Wire name `auth_confirm_mode`; max length 32; example `COMPLETE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub auth_confirm_mode: ::std::option::Option<::std::string::String>,
+    pub auth_confirm_mode: ::std::option::Option<AlipayTradePayModelAuthConfirmMode>,
     /// 资金预授权单号
     ///
-    /// Wire name `auth_no`.
+    /// Wire name `auth_no`; max length 64; example `2016110310002001760201905725`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub auth_no: ::std::option::Option<::std::string::String>,
     /// `bkagent_req_info`
@@ -1710,7 +1708,7 @@ pub struct AlipayTradePayRequest {
     pub bkagent_req_info: ::std::option::Option<BkAgentReqInfo>,
     /// 订单附加信息
     ///
-    /// Wire name `body`.
+    /// Wire name `body`; max length 128; example `Iphone6 16G`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub body: ::std::option::Option<::std::string::String>,
     /// `business_params`
@@ -1720,22 +1718,22 @@ pub struct AlipayTradePayRequest {
     pub business_params: ::std::option::Option<BusinessParams>,
     /// 买家支付宝用户ID
     ///
-    /// Wire name `buyer_id`.
+    /// Wire name `buyer_id`; max length 28; example `2088202954065786`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_id: ::std::option::Option<::std::string::String>,
     /// 买家支付宝用户唯一标识
     ///
-    /// Wire name `buyer_open_id`.
+    /// Wire name `buyer_open_id`; max length 128; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_open_id: ::std::option::Option<::std::string::String>,
     /// 禁用支付渠道
     ///
-    /// Wire name `disable_pay_channels`.
+    /// Wire name `disable_pay_channels`; max length 128; example `credit_group`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub disable_pay_channels: ::std::option::Option<::std::string::String>,
     /// 可打折金额
     ///
-    /// Wire name `discountable_amount`.
+    /// Wire name `discountable_amount`; max length 11; range 0.01..=100000000; example `80.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discountable_amount: ::std::option::Option<::std::string::String>,
     /// `ext_user_info`
@@ -1755,32 +1753,31 @@ pub struct AlipayTradePayRequest {
     pub goods_detail: ::std::option::Option<::std::vec::Vec<GoodsDetail>>,
     /// 是否异步支付
     ///
-    /// Wire name `is_async_pay`.
+    /// Wire name `is_async_pay`; example `false`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_async_pay: ::std::option::Option<bool>,
     /// 商户的原始订单号
     ///
-    /// Wire name `merchant_order_no`.
+    /// Wire name `merchant_order_no`; max length 32; example `20161008001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_order_no: ::std::option::Option<::std::string::String>,
     /// 通知地址
     ///
-    /// Wire name `notify_url`.
+    /// Wire name `notify_url`; max length 256; example `https://www.merchant.com/alipay/notify`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: ::std::option::Option<::std::string::String>,
     /// 商户操作员编号
     ///
-    /// Wire name `operator_id`.
+    /// Wire name `operator_id`; max length 28; example `yx_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub operator_id: ::std::option::Option<::std::string::String>,
     /// 商户订单号
     ///
-    /// Wire name `out_trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `out_trade_no`; required; max length 64; example `20150320010101001`.
+    pub out_trade_no: ::std::string::String,
     /// 公用回传参数
     ///
-    /// Wire name `passback_params`.
+    /// Wire name `passback_params`; max length 512; example `merchantBizType%3d3C%26merchantBizNo%3d2016010101111`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub passback_params: ::std::option::Option<::std::string::String>,
     /// `pay_params`
@@ -1790,7 +1787,7 @@ pub struct AlipayTradePayRequest {
     pub pay_params: ::std::option::Option<PayParams>,
     /// 产品码
     ///
-    /// Wire name `product_code`.
+    /// Wire name `product_code`; max length 32; example `FACE_TO_FACE_PAYMENT`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub product_code: ::std::option::Option<::std::string::String>,
     /// `promo_params`
@@ -1800,12 +1797,12 @@ pub struct AlipayTradePayRequest {
     pub promo_params: ::std::option::Option<PromoParam>,
     /// 返回参数选项
     ///
-    /// Wire name `query_options`.
+    /// Wire name `query_options`; example `["fund_bill_list","voucher_detail_list"]`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub query_options: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// 收单机构
     ///
-    /// Wire name `request_org_pid`.
+    /// Wire name `request_org_pid`; max length 16; example `2088201916734621`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub request_org_pid: ::std::option::Option<::std::string::String>,
     /// `royalty_info`
@@ -1815,17 +1812,16 @@ pub struct AlipayTradePayRequest {
     pub royalty_info: ::std::option::Option<RoyaltyInfo>,
     /// 支付场景
     ///
-    /// Wire name `scene`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scene: ::std::option::Option<::std::string::String>,
+    /// Wire name `scene`; required; max length 32; example `bar_code`.
+    pub scene: AlipayTradePayModelScene,
     /// 卖家支付宝用户ID
     ///
-    /// Wire name `seller_id`.
+    /// Wire name `seller_id`; max length 28; example `2088102146225135`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_id: ::std::option::Option<::std::string::String>,
     /// 商户指定的结算币种
     ///
-    /// Wire name `settle_currency`.
+    /// Wire name `settle_currency`; max length 8; example `USD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_currency: ::std::option::Option<::std::string::String>,
     /// `settle_info`
@@ -1835,7 +1831,7 @@ pub struct AlipayTradePayRequest {
     pub settle_info: ::std::option::Option<SettleInfo>,
     /// 商户门店编号
     ///
-    /// Wire name `store_id`.
+    /// Wire name `store_id`; max length 32; example `NJ_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_id: ::std::option::Option<::std::string::String>,
     /// `sub_merchant`
@@ -1845,53 +1841,57 @@ pub struct AlipayTradePayRequest {
     pub sub_merchant: ::std::option::Option<SubMerchant>,
     /// 订单标题
     ///
-    /// Wire name `subject`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subject: ::std::option::Option<::std::string::String>,
+    /// Wire name `subject`; required; max length 256; example `Iphone6 16G`.
+    pub subject: ::std::string::String,
     /// 商户机具终端编号
     ///
-    /// Wire name `terminal_id`.
+    /// Wire name `terminal_id`; max length 32; example `NJ_T_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub terminal_id: ::std::option::Option<::std::string::String>,
     /// IOT设备信息
     ///
-    /// Wire name `terminal_params`.
+    /// Wire name `terminal_params`; example `{"terminalType":"IOT","signature":"QIIAX8DqbFbNf2oe97FI1RSLAycC/…`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub terminal_params: ::std::option::Option<::std::string::String>,
     /// 订单绝对超时时间
     ///
-    /// Wire name `time_expire`.
+    /// Wire name `time_expire`; max length 32; example `2021-12-31 10:05:00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_expire: ::std::option::Option<::std::string::String>,
     /// 订单相对超时时间
     ///
-    /// Wire name `timeout_express`.
+    /// Wire name `timeout_express`; max length 6; example `90m`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub timeout_express: ::std::option::Option<::std::string::String>,
     /// 订单总金额
     ///
-    /// Wire name `total_amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_amount: ::std::option::Option<::std::string::String>,
+    /// Wire name `total_amount`; required; max length 11; range 0.01..=100000000; example `88.88`.
+    pub total_amount: ::std::string::String,
     /// 标价币种
     ///
-    /// Wire name `trans_currency`.
+    /// Wire name `trans_currency`; max length 8; example `USD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_currency: ::std::option::Option<::std::string::String>,
     /// 不可打折金额
     ///
-    /// Wire name `undiscountable_amount`.
+    /// Wire name `undiscountable_amount`; max length 11; range 0.01..=100000000; example `8.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub undiscountable_amount: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradePayRequest {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(
+        auth_code: impl ::std::convert::Into<::std::string::String>,
+        out_trade_no: impl ::std::convert::Into<::std::string::String>,
+        scene: impl ::std::convert::Into<AlipayTradePayModelScene>,
+        subject: impl ::std::convert::Into<::std::string::String>,
+        total_amount: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
         Self {
             advance_payment_type: ::std::option::Option::None,
             agreement_params: ::std::option::Option::None,
             alipay_store_id: ::std::option::Option::None,
-            auth_code: ::std::option::Option::None,
+            auth_code: auth_code.into(),
             auth_confirm_mode: ::std::option::Option::None,
             auth_no: ::std::option::Option::None,
             bkagent_req_info: ::std::option::Option::None,
@@ -1908,7 +1908,7 @@ impl AlipayTradePayRequest {
             merchant_order_no: ::std::option::Option::None,
             notify_url: ::std::option::Option::None,
             operator_id: ::std::option::Option::None,
-            out_trade_no: ::std::option::Option::None,
+            out_trade_no: out_trade_no.into(),
             passback_params: ::std::option::Option::None,
             pay_params: ::std::option::Option::None,
             product_code: ::std::option::Option::None,
@@ -1916,18 +1916,18 @@ impl AlipayTradePayRequest {
             query_options: ::std::option::Option::None,
             request_org_pid: ::std::option::Option::None,
             royalty_info: ::std::option::Option::None,
-            scene: ::std::option::Option::None,
+            scene: scene.into(),
             seller_id: ::std::option::Option::None,
             settle_currency: ::std::option::Option::None,
             settle_info: ::std::option::Option::None,
             store_id: ::std::option::Option::None,
             sub_merchant: ::std::option::Option::None,
-            subject: ::std::option::Option::None,
+            subject: subject.into(),
             terminal_id: ::std::option::Option::None,
             terminal_params: ::std::option::Option::None,
             time_expire: ::std::option::Option::None,
             timeout_express: ::std::option::Option::None,
-            total_amount: ::std::option::Option::None,
+            total_amount: total_amount.into(),
             trans_currency: ::std::option::Option::None,
             undiscountable_amount: ::std::option::Option::None,
         }
@@ -1965,14 +1965,14 @@ impl AlipayTradePayRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.auth_code = ::std::option::Option::Some(value.into());
+        self.auth_code = value.into();
         self
     }
     /// Sets `auth_confirm_mode`.
     #[must_use]
     pub fn auth_confirm_mode(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<AlipayTradePayModelAuthConfirmMode>,
     ) -> Self {
         self.auth_confirm_mode = ::std::option::Option::Some(value.into());
         self
@@ -2115,7 +2115,7 @@ impl AlipayTradePayRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.out_trade_no = ::std::option::Option::Some(value.into());
+        self.out_trade_no = value.into();
         self
     }
     /// Sets `passback_params`.
@@ -2179,9 +2179,9 @@ impl AlipayTradePayRequest {
     #[must_use]
     pub fn scene(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<AlipayTradePayModelScene>,
     ) -> Self {
-        self.scene = ::std::option::Option::Some(value.into());
+        self.scene = value.into();
         self
     }
     /// Sets `seller_id`.
@@ -2232,7 +2232,7 @@ impl AlipayTradePayRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.subject = ::std::option::Option::Some(value.into());
+        self.subject = value.into();
         self
     }
     /// Sets `terminal_id`.
@@ -2277,7 +2277,7 @@ impl AlipayTradePayRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.total_amount = ::std::option::Option::Some(value.into());
+        self.total_amount = value.into();
         self
     }
     /// Sets `trans_currency`.
@@ -2330,7 +2330,6 @@ pub static ALIPAY_TRADE_PAY: ::alipay_runtime::Operation = ::alipay_runtime::Ope
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize
 )]
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
@@ -2338,7 +2337,7 @@ pub static ALIPAY_TRADE_PAY: ::alipay_runtime::Operation = ::alipay_runtime::Ope
 pub struct AlipayTradePrecreateRequest {
     /// 支付宝店铺编号
     ///
-    /// Wire name `alipay_store_id`.
+    /// Wire name `alipay_store_id`; max length 32; example `2016052600077000000015640104`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alipay_store_id: ::std::option::Option<::std::string::String>,
     /// `bkagent_req_info`
@@ -2348,7 +2347,7 @@ pub struct AlipayTradePrecreateRequest {
     pub bkagent_req_info: ::std::option::Option<BkAgentReqInfo>,
     /// 订单附加信息
     ///
-    /// Wire name `body`.
+    /// Wire name `body`; max length 128; example `Iphone6 16G`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub body: ::std::option::Option<::std::string::String>,
     /// `business_params`
@@ -2358,27 +2357,27 @@ pub struct AlipayTradePrecreateRequest {
     pub business_params: ::std::option::Option<BusinessParams>,
     /// 买家支付宝账号
     ///
-    /// Wire name `buyer_logon_id`.
+    /// Wire name `buyer_logon_id`; max length 100; example `159****5620`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_logon_id: ::std::option::Option<::std::string::String>,
     /// 码类型
     ///
-    /// Wire name `code_type`.
+    /// Wire name `code_type`; example `share_code`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub code_type: ::std::option::Option<::std::string::String>,
     /// 禁用渠道
     ///
-    /// Wire name `disable_pay_channels`.
+    /// Wire name `disable_pay_channels`; max length 128; example `credit_group`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub disable_pay_channels: ::std::option::Option<::std::string::String>,
     /// 可打折金额
     ///
-    /// Wire name `discountable_amount`.
+    /// Wire name `discountable_amount`; max length 11; range 0.01..=100000000; example `80.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discountable_amount: ::std::option::Option<::std::string::String>,
     /// 指定支付渠道
     ///
-    /// Wire name `enable_pay_channels`.
+    /// Wire name `enable_pay_channels`; max length 128; example `pcredit,moneyFund,debitCardExpress`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enable_pay_channels: ::std::option::Option<::std::string::String>,
     /// `ext_user_info`
@@ -2398,42 +2397,41 @@ pub struct AlipayTradePrecreateRequest {
     pub goods_detail: ::std::option::Option<::std::vec::Vec<GoodsDetail>>,
     /// 商户的原始订单号
     ///
-    /// Wire name `merchant_order_no`.
+    /// Wire name `merchant_order_no`; max length 32; example `20161008001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_order_no: ::std::option::Option<::std::string::String>,
     /// 通知地址
     ///
-    /// Wire name `notify_url`.
+    /// Wire name `notify_url`; max length 256; example `https://www.merchant.com/alipay/notify`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: ::std::option::Option<::std::string::String>,
     /// 商户操作员编号
     ///
-    /// Wire name `operator_id`.
+    /// Wire name `operator_id`; max length 28; example `yx_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub operator_id: ::std::option::Option<::std::string::String>,
     /// 商户订单号
     ///
-    /// Wire name `out_trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `out_trade_no`; required; max length 64; example `20150320010101001`.
+    pub out_trade_no: ::std::string::String,
     /// 公用回传参数
     ///
-    /// Wire name `passback_params`.
+    /// Wire name `passback_params`; max length 512; example `merchantBizType%3d3C%26merchantBizNo%3d2016010101111`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub passback_params: ::std::option::Option<::std::string::String>,
     /// 产品码
     ///
-    /// Wire name `product_code`.
+    /// Wire name `product_code`; max length 64; example `FACE_TO_FACE_PAYMENT`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub product_code: ::std::option::Option<::std::string::String>,
     /// 二维码订单相对超时时间
     ///
-    /// Wire name `qr_code_timeout_express`.
+    /// Wire name `qr_code_timeout_express`; max length 6; example `90m`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub qr_code_timeout_express: ::std::option::Option<::std::string::String>,
     /// 返回参数选项
     ///
-    /// Wire name `query_options`.
+    /// Wire name `query_options`; example `["hyb_amount","enterprise_pay_info"]`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub query_options: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// `royalty_info`
@@ -2443,7 +2441,7 @@ pub struct AlipayTradePrecreateRequest {
     pub royalty_info: ::std::option::Option<RoyaltyInfo>,
     /// 卖家支付宝用户ID
     ///
-    /// Wire name `seller_id`.
+    /// Wire name `seller_id`; max length 28; example `2088102146225135`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_id: ::std::option::Option<::std::string::String>,
     /// `settle_info`
@@ -2453,7 +2451,7 @@ pub struct AlipayTradePrecreateRequest {
     pub settle_info: ::std::option::Option<SettleInfo>,
     /// 商户门店编号
     ///
-    /// Wire name `store_id`.
+    /// Wire name `store_id`; max length 32; example `NJ_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_id: ::std::option::Option<::std::string::String>,
     /// `sub_merchant`
@@ -2463,38 +2461,40 @@ pub struct AlipayTradePrecreateRequest {
     pub sub_merchant: ::std::option::Option<SubMerchant>,
     /// 订单标题
     ///
-    /// Wire name `subject`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subject: ::std::option::Option<::std::string::String>,
+    /// Wire name `subject`; required; max length 256; example `Iphone6 16G`.
+    pub subject: ::std::string::String,
     /// 商户机具终端编号
     ///
-    /// Wire name `terminal_id`.
+    /// Wire name `terminal_id`; max length 32; example `NJ_T_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub terminal_id: ::std::option::Option<::std::string::String>,
     /// 订单绝对超时时间
     ///
-    /// Wire name `time_expire`.
+    /// Wire name `time_expire`; max length 32; example `2021-12-31 10:05:00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_expire: ::std::option::Option<::std::string::String>,
     /// 订单相对超时时间
     ///
-    /// Wire name `timeout_express`.
+    /// Wire name `timeout_express`; max length 6; example `90m`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub timeout_express: ::std::option::Option<::std::string::String>,
     /// 订单总金额
     ///
-    /// Wire name `total_amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_amount: ::std::option::Option<::std::string::String>,
+    /// Wire name `total_amount`; required; max length 11; range 0.01..=100000000; example `88.88`.
+    pub total_amount: ::std::string::String,
     /// 不可打折金额
     ///
-    /// Wire name `undiscountable_amount`.
+    /// Wire name `undiscountable_amount`; max length 11; range 0.01..=100000000; example `8.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub undiscountable_amount: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradePrecreateRequest {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(
+        out_trade_no: impl ::std::convert::Into<::std::string::String>,
+        subject: impl ::std::convert::Into<::std::string::String>,
+        total_amount: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
         Self {
             alipay_store_id: ::std::option::Option::None,
             bkagent_req_info: ::std::option::Option::None,
@@ -2511,7 +2511,7 @@ impl AlipayTradePrecreateRequest {
             merchant_order_no: ::std::option::Option::None,
             notify_url: ::std::option::Option::None,
             operator_id: ::std::option::Option::None,
-            out_trade_no: ::std::option::Option::None,
+            out_trade_no: out_trade_no.into(),
             passback_params: ::std::option::Option::None,
             product_code: ::std::option::Option::None,
             qr_code_timeout_express: ::std::option::Option::None,
@@ -2521,11 +2521,11 @@ impl AlipayTradePrecreateRequest {
             settle_info: ::std::option::Option::None,
             store_id: ::std::option::Option::None,
             sub_merchant: ::std::option::Option::None,
-            subject: ::std::option::Option::None,
+            subject: subject.into(),
             terminal_id: ::std::option::Option::None,
             time_expire: ::std::option::Option::None,
             timeout_express: ::std::option::Option::None,
-            total_amount: ::std::option::Option::None,
+            total_amount: total_amount.into(),
             undiscountable_amount: ::std::option::Option::None,
         }
     }
@@ -2670,7 +2670,7 @@ impl AlipayTradePrecreateRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.out_trade_no = ::std::option::Option::Some(value.into());
+        self.out_trade_no = value.into();
         self
     }
     /// Sets `passback_params`.
@@ -2757,7 +2757,7 @@ impl AlipayTradePrecreateRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.subject = ::std::option::Option::Some(value.into());
+        self.subject = value.into();
         self
     }
     /// Sets `terminal_id`.
@@ -2793,7 +2793,7 @@ impl AlipayTradePrecreateRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.total_amount = ::std::option::Option::Some(value.into());
+        self.total_amount = value.into();
         self
     }
     /// Sets `undiscountable_amount`.
@@ -2845,22 +2845,22 @@ pub static ALIPAY_TRADE_PRECREATE: ::alipay_runtime::Operation = ::alipay_runtim
 pub struct AlipayTradeQueryRequest {
     /// 银行间联模式下有用
     ///
-    /// Wire name `org_pid`.
+    /// Wire name `org_pid`; max length 16; example `2088101117952222`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub org_pid: ::std::option::Option<::std::string::String>,
     /// 订单支付时传入的商户订单号
     ///
-    /// Wire name `out_trade_no`.
+    /// Wire name `out_trade_no`; max length 64; example `20150320010101001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: ::std::option::Option<::std::string::String>,
     /// 查询选项
     ///
-    /// Wire name `query_options`.
+    /// Wire name `query_options`; example `["trade_settle_info"]`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub query_options: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// 支付宝交易号
     ///
-    /// Wire name `trade_no`.
+    /// Wire name `trade_no`; max length 64; example `2014112611001004680073956707`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_no: ::std::option::Option<::std::string::String>,
 }
@@ -2942,7 +2942,6 @@ pub static ALIPAY_TRADE_QUERY: ::alipay_runtime::Operation = ::alipay_runtime::O
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize
 )]
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
@@ -2955,47 +2954,48 @@ pub struct AlipayTradeRefundRequest {
     pub goods_detail: ::std::option::Option<::std::vec::Vec<GoodsDetail>>,
     /// 商户的操作员编号
     ///
-    /// Wire name `operator_id`.
+    /// Wire name `operator_id`; max length 30; example `OP001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub operator_id: ::std::option::Option<::std::string::String>,
     /// 银行间联模式下有用
     ///
-    /// Wire name `org_pid`.
+    /// Wire name `org_pid`; max length 16; example `2088101117952222`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub org_pid: ::std::option::Option<::std::string::String>,
     /// 退款请求号
     ///
-    /// Wire name `out_request_no`.
+    /// Wire name `out_request_no`; max length 64; example `HZ01RF001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_request_no: ::std::option::Option<::std::string::String>,
     /// 商户订单号
     ///
-    /// Wire name `out_trade_no`.
+    /// Wire name `out_trade_no`; max length 64; example `20150320010101001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: ::std::option::Option<::std::string::String>,
     /// 查询选项
     ///
-    /// Wire name `query_options`.
+    /// Wire name `query_options`; example `["refund_detail_item_list"]`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub query_options: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// 指定垫资退款账号主体
     ///
-    /// Wire name `refund_advance_account`.
+    /// Wire name `refund_advance_account`; example `2088101117955611`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_advance_account: ::std::option::Option<::std::string::String>,
     /// 指定垫资退款账号的类型
     ///
-    /// Wire name `refund_advance_account_type`.
+    /// Wire name `refund_advance_account_type`; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub refund_advance_account_type: ::std::option::Option<::std::string::String>,
+    pub refund_advance_account_type: ::std::option::Option<
+        AlipayTradeRefundModelRefundAdvanceAccountType,
+    >,
     /// 退款金额
     ///
-    /// Wire name `refund_amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub refund_amount: ::std::option::Option<::std::string::String>,
+    /// Wire name `refund_amount`; required; max length 11; range 0.01..=100000000; example `200.12`.
+    pub refund_amount: ::std::string::String,
     /// 订单退款币种信息
     ///
-    /// Wire name `refund_currency`.
+    /// Wire name `refund_currency`; max length 8; example `USD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_currency: ::std::option::Option<::std::string::String>,
     /// 退款包含的商品列表信息
@@ -3005,7 +3005,7 @@ pub struct AlipayTradeRefundRequest {
     pub refund_goods_detail: ::std::option::Option<::std::vec::Vec<RefundGoodsDetail>>,
     /// 退款原因说明
     ///
-    /// Wire name `refund_reason`.
+    /// Wire name `refund_reason`; max length 256; example `正常退款`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_reason: ::std::option::Option<::std::string::String>,
     /// 退分账明细信息
@@ -3017,38 +3017,40 @@ pub struct AlipayTradeRefundRequest {
     >,
     /// 指定退款账号
     ///
-    /// Wire name `refund_trans_out`.
+    /// Wire name `refund_trans_out`; example `2088101117955611`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_trans_out: ::std::option::Option<::std::string::String>,
     /// 指定退款账号类型
     ///
-    /// Wire name `refund_trans_out_type`.
+    /// Wire name `refund_trans_out_type`; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub refund_trans_out_type: ::std::option::Option<::std::string::String>,
+    pub refund_trans_out_type: ::std::option::Option<
+        AlipayTradeRefundModelRefundTransOutType,
+    >,
     /// 针对账期交易
     ///
-    /// Wire name `related_settle_confirm_no`.
+    /// Wire name `related_settle_confirm_no`; example `2024041122001495000530302869`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub related_settle_confirm_no: ::std::option::Option<::std::string::String>,
     /// 商户门店编号
     ///
-    /// Wire name `store_id`.
+    /// Wire name `store_id`; max length 32; example `NJ_S_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_id: ::std::option::Option<::std::string::String>,
     /// 商户的终端编号
     ///
-    /// Wire name `terminal_id`.
+    /// Wire name `terminal_id`; max length 32; example `NJ_T_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub terminal_id: ::std::option::Option<::std::string::String>,
     /// 支付宝交易号
     ///
-    /// Wire name `trade_no`.
+    /// Wire name `trade_no`; max length 64; example `2014112611001004680073956707`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_no: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradeRefundRequest {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(refund_amount: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self {
             goods_detail: ::std::option::Option::None,
             operator_id: ::std::option::Option::None,
@@ -3058,7 +3060,7 @@ impl AlipayTradeRefundRequest {
             query_options: ::std::option::Option::None,
             refund_advance_account: ::std::option::Option::None,
             refund_advance_account_type: ::std::option::Option::None,
-            refund_amount: ::std::option::Option::None,
+            refund_amount: refund_amount.into(),
             refund_currency: ::std::option::Option::None,
             refund_goods_detail: ::std::option::Option::None,
             refund_reason: ::std::option::Option::None,
@@ -3138,7 +3140,7 @@ impl AlipayTradeRefundRequest {
     #[must_use]
     pub fn refund_advance_account_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<AlipayTradeRefundModelRefundAdvanceAccountType>,
     ) -> Self {
         self.refund_advance_account_type = ::std::option::Option::Some(value.into());
         self
@@ -3149,7 +3151,7 @@ impl AlipayTradeRefundRequest {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.refund_amount = ::std::option::Option::Some(value.into());
+        self.refund_amount = value.into();
         self
     }
     /// Sets `refund_currency`.
@@ -3201,7 +3203,7 @@ impl AlipayTradeRefundRequest {
     #[must_use]
     pub fn refund_trans_out_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<AlipayTradeRefundModelRefundTransOutType>,
     ) -> Self {
         self.refund_trans_out_type = ::std::option::Option::Some(value.into());
         self
@@ -3276,35 +3278,50 @@ pub static ALIPAY_TRADE_REFUND: ::alipay_runtime::Operation = ::alipay_runtime::
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize
 )]
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
 #[non_exhaustive]
 pub struct AlipayTradeWapPayRequest {
+    /// 商户订单号
+    ///
+    /// Wire name `out_trade_no`; required; max length 64; example `20150320010101001`.
+    pub out_trade_no: ::std::string::String,
+    /// 订单总金额
+    ///
+    /// Wire name `total_amount`; required; max length 11; range 0.01..=100000000; example `88.88`.
+    pub total_amount: ::std::string::String,
+    /// 订单标题
+    ///
+    /// Wire name `subject`; required; max length 256; example `Iphone6 16G`.
+    pub subject: ::std::string::String,
+    /// 产品码
+    ///
+    /// Wire name `product_code`; required; max length 64; example `QUICK_WAP_WAY`.
+    pub product_code: AlipayTradeWapPayModelProductCode,
     /// 针对用户授权接口
     ///
-    /// Wire name `auth_token`.
+    /// Wire name `auth_token`; max length 40; example `appopenBb64d181d0146481ab6a762c00714cC27`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub auth_token: ::std::option::Option<::std::string::String>,
     /// 订单附加信息
     ///
-    /// Wire name `body`.
+    /// Wire name `body`; max length 128; example `Iphone6 16G`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub body: ::std::option::Option<::std::string::String>,
     /// 商户传入业务信息
     ///
-    /// Wire name `business_params`.
+    /// Wire name `business_params`; max length 512; example `{"mc_create_trade_ip":"127.0.0.1"}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub business_params: ::std::option::Option<::std::string::String>,
     /// 禁用渠道
     ///
-    /// Wire name `disable_pay_channels`.
+    /// Wire name `disable_pay_channels`; max length 128; example `credit_group`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub disable_pay_channels: ::std::option::Option<::std::string::String>,
     /// 指定支付渠道
     ///
-    /// Wire name `enable_pay_channels`.
+    /// Wire name `enable_pay_channels`; max length 128; example `pcredit,moneyFund,debitCardExpress`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enable_pay_channels: ::std::option::Option<::std::string::String>,
     /// 外部指定买家
@@ -3324,9 +3341,9 @@ pub struct AlipayTradeWapPayRequest {
     pub goods_detail: ::std::option::Option<::std::vec::Vec<GoodsDetail>>,
     /// 商品主类型
     ///
-    /// Wire name `goods_type`.
+    /// Wire name `goods_type`; max length 2; example `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_type: ::std::option::Option<::std::string::String>,
+    pub goods_type: ::std::option::Option<AlipayTradeWapPayModelGoodsType>,
     /// 开票信息
     ///
     /// Wire name `invoice_info`.
@@ -3334,37 +3351,27 @@ pub struct AlipayTradeWapPayRequest {
     pub invoice_info: ::std::option::Option<InvoiceInfo>,
     /// 商户的原始订单号
     ///
-    /// Wire name `merchant_order_no`.
+    /// Wire name `merchant_order_no`; max length 32; example `20161008001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_order_no: ::std::option::Option<::std::string::String>,
-    /// 商户订单号
-    ///
-    /// Wire name `out_trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
     /// 公用回传参数
     ///
-    /// Wire name `passback_params`.
+    /// Wire name `passback_params`; max length 512; example `merchantBizType%3d3C%26merchantBizNo%3d2016010101111`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub passback_params: ::std::option::Option<::std::string::String>,
-    /// 产品码
-    ///
-    /// Wire name `product_code`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub product_code: ::std::option::Option<::std::string::String>,
     /// 优惠参数
     ///
-    /// Wire name `promo_params`.
+    /// Wire name `promo_params`; max length 512; example `{"storeIdType":"1"}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub promo_params: ::std::option::Option<::std::string::String>,
     /// 返回参数选项
     ///
-    /// Wire name `query_options`.
+    /// Wire name `query_options`; example `["hyb_amount","enterprise_pay_info"]`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub query_options: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// 用户付款中途退出返回商户网站的地址
     ///
-    /// Wire name `quit_url`.
+    /// Wire name `quit_url`; max length 400; example `https://www.merchant.com/order/cancel`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub quit_url: ::std::option::Option<::std::string::String>,
     /// 描述分账信息
@@ -3374,7 +3381,7 @@ pub struct AlipayTradeWapPayRequest {
     pub royalty_info: ::std::option::Option<RoyaltyInfo>,
     /// 卖家支付宝用户ID
     ///
-    /// Wire name `seller_id`.
+    /// Wire name `seller_id`; max length 28; example `2088102147948060`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_id: ::std::option::Option<::std::string::String>,
     /// 结算信息
@@ -3384,12 +3391,12 @@ pub struct AlipayTradeWapPayRequest {
     pub settle_info: ::std::option::Option<SettleInfo>,
     /// 指定单通道
     ///
-    /// Wire name `specified_channel`.
+    /// Wire name `specified_channel`; max length 128; example `pcredit`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub specified_channel: ::std::option::Option<::std::string::String>,
     /// 商户门店编号
     ///
-    /// Wire name `store_id`.
+    /// Wire name `store_id`; max length 32; example `NJ_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_id: ::std::option::Option<::std::string::String>,
     /// 二级商户信息
@@ -3397,31 +3404,30 @@ pub struct AlipayTradeWapPayRequest {
     /// Wire name `sub_merchant`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_merchant: ::std::option::Option<SubMerchant>,
-    /// 订单标题
-    ///
-    /// Wire name `subject`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subject: ::std::option::Option<::std::string::String>,
     /// 订单绝对超时时间
     ///
-    /// Wire name `time_expire`.
+    /// Wire name `time_expire`; max length 32; example `2016-12-31 10:05:01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time_expire: ::std::option::Option<::std::string::String>,
     /// 建议使用time\_expire字段
     ///
-    /// Wire name `timeout_express`.
+    /// Wire name `timeout_express`; max length 6; example `90m`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub timeout_express: ::std::option::Option<::std::string::String>,
-    /// 订单总金额
-    ///
-    /// Wire name `total_amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_amount: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradeWapPayRequest {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(
+        out_trade_no: impl ::std::convert::Into<::std::string::String>,
+        total_amount: impl ::std::convert::Into<::std::string::String>,
+        subject: impl ::std::convert::Into<::std::string::String>,
+        product_code: impl ::std::convert::Into<AlipayTradeWapPayModelProductCode>,
+    ) -> Self {
         Self {
+            out_trade_no: out_trade_no.into(),
+            total_amount: total_amount.into(),
+            subject: subject.into(),
+            product_code: product_code.into(),
             auth_token: ::std::option::Option::None,
             body: ::std::option::Option::None,
             business_params: ::std::option::Option::None,
@@ -3433,9 +3439,7 @@ impl AlipayTradeWapPayRequest {
             goods_type: ::std::option::Option::None,
             invoice_info: ::std::option::Option::None,
             merchant_order_no: ::std::option::Option::None,
-            out_trade_no: ::std::option::Option::None,
             passback_params: ::std::option::Option::None,
-            product_code: ::std::option::Option::None,
             promo_params: ::std::option::Option::None,
             query_options: ::std::option::Option::None,
             quit_url: ::std::option::Option::None,
@@ -3445,11 +3449,45 @@ impl AlipayTradeWapPayRequest {
             specified_channel: ::std::option::Option::None,
             store_id: ::std::option::Option::None,
             sub_merchant: ::std::option::Option::None,
-            subject: ::std::option::Option::None,
             time_expire: ::std::option::Option::None,
             timeout_express: ::std::option::Option::None,
-            total_amount: ::std::option::Option::None,
         }
+    }
+    /// Sets `out_trade_no`.
+    #[must_use]
+    pub fn out_trade_no(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.out_trade_no = value.into();
+        self
+    }
+    /// Sets `total_amount`.
+    #[must_use]
+    pub fn total_amount(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.total_amount = value.into();
+        self
+    }
+    /// Sets `subject`.
+    #[must_use]
+    pub fn subject(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.subject = value.into();
+        self
+    }
+    /// Sets `product_code`.
+    #[must_use]
+    pub fn product_code(
+        mut self,
+        value: impl ::std::convert::Into<AlipayTradeWapPayModelProductCode>,
+    ) -> Self {
+        self.product_code = value.into();
+        self
     }
     /// Sets `auth_token`.
     #[must_use]
@@ -3527,7 +3565,7 @@ impl AlipayTradeWapPayRequest {
     #[must_use]
     pub fn goods_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<AlipayTradeWapPayModelGoodsType>,
     ) -> Self {
         self.goods_type = ::std::option::Option::Some(value.into());
         self
@@ -3550,15 +3588,6 @@ impl AlipayTradeWapPayRequest {
         self.merchant_order_no = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sets `out_trade_no`.
-    #[must_use]
-    pub fn out_trade_no(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.out_trade_no = ::std::option::Option::Some(value.into());
-        self
-    }
     /// Sets `passback_params`.
     #[must_use]
     pub fn passback_params(
@@ -3566,15 +3595,6 @@ impl AlipayTradeWapPayRequest {
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         self.passback_params = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets `product_code`.
-    #[must_use]
-    pub fn product_code(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.product_code = ::std::option::Option::Some(value.into());
         self
     }
     /// Sets `promo_params`.
@@ -3655,15 +3675,6 @@ impl AlipayTradeWapPayRequest {
         self.sub_merchant = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sets `subject`.
-    #[must_use]
-    pub fn subject(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.subject = ::std::option::Option::Some(value.into());
-        self
-    }
     /// Sets `time_expire`.
     #[must_use]
     pub fn time_expire(
@@ -3680,15 +3691,6 @@ impl AlipayTradeWapPayRequest {
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         self.timeout_express = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets `total_amount`.
-    #[must_use]
-    pub fn total_amount(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.total_amount = ::std::option::Option::Some(value.into());
         self
     }
 }
@@ -3723,7 +3725,7 @@ pub static ALIPAY_TRADE_WAP_PAY: ::alipay_runtime::Operation = ::alipay_runtime:
 pub struct AccessParams {
     /// 目前支持以下值
     ///
-    /// Wire name `channel`.
+    /// Wire name `channel`; max length 64; example `ALIPAYAPP`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channel: ::std::option::Option<::std::string::String>,
 }
@@ -3757,22 +3759,22 @@ impl AccessParams {
 pub struct AgreementParams {
     /// agreement no
     ///
-    /// Wire name `agreement_no`.
+    /// Wire name `agreement_no`; max length 64; example `20170322450983769228`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub agreement_no: ::std::option::Option<::std::string::String>,
     /// 鉴权申请token
     ///
-    /// Wire name `apply_token`.
+    /// Wire name `apply_token`; example `MDEDUCT0068292ca377d1d44b65fa24ec9cd89132f`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub apply_token: ::std::option::Option<::std::string::String>,
     /// 鉴权确认码
     ///
-    /// Wire name `auth_confirm_no`.
+    /// Wire name `auth_confirm_no`; example `423979`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub auth_confirm_no: ::std::option::Option<::std::string::String>,
     /// 商户代扣扣款许可
     ///
-    /// Wire name `deduct_permission`.
+    /// Wire name `deduct_permission`; example `2021000003047245`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub deduct_permission: ::std::option::Option<::std::string::String>,
 }
@@ -3836,42 +3838,42 @@ impl AgreementParams {
 pub struct AgreementSignParams {
     /// 商户在芝麻端申请的appId
     ///
-    /// Wire name `buckle_app_id`.
+    /// Wire name `buckle_app_id`; example `2021000000000001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buckle_app_id: ::std::option::Option<::std::string::String>,
     /// 商户在芝麻端申请的merchantId
     ///
-    /// Wire name `buckle_merchant_id`.
+    /// Wire name `buckle_merchant_id`; example `2088000000000001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buckle_merchant_id: ::std::option::Option<::std::string::String>,
     /// 商户签约号
     ///
-    /// Wire name `external_agreement_no`.
+    /// Wire name `external_agreement_no`; max length 32; example `test`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_agreement_no: ::std::option::Option<::std::string::String>,
     /// 用户在商户网站的登录账号
     ///
-    /// Wire name `external_logon_id`.
+    /// Wire name `external_logon_id`; max length 100; example `13852852877`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_logon_id: ::std::option::Option<::std::string::String>,
     /// 个人签约产品码
     ///
-    /// Wire name `personal_product_code`.
+    /// Wire name `personal_product_code`; max length 64; example `GENERAL_WITHHOLDING_P`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub personal_product_code: ::std::option::Option<::std::string::String>,
     /// 签约营销参数
     ///
-    /// Wire name `promo_params`.
+    /// Wire name `promo_params`; example `{"key":"value"}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub promo_params: ::std::option::Option<::std::string::String>,
     /// 协议签约场景
     ///
-    /// Wire name `sign_scene`.
+    /// Wire name `sign_scene`; max length 64; example `INDUSTRY|CARRENTAL`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sign_scene: ::std::option::Option<::std::string::String>,
     /// 当前用户签约请求的协议有效周期
     ///
-    /// Wire name `sign_validity_period`.
+    /// Wire name `sign_validity_period`; example `2m`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sign_validity_period: ::std::option::Option<::std::string::String>,
     /// 此参数用于传递子商户信息
@@ -3881,7 +3883,7 @@ pub struct AgreementSignParams {
     pub sub_merchant: ::std::option::Option<SignMerchantParams>,
     /// 签约第三方主体类型
     ///
-    /// Wire name `third_party_type`.
+    /// Wire name `third_party_type`; example `PARTNER`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub third_party_type: ::std::option::Option<::std::string::String>,
 }
@@ -3992,6 +3994,76 @@ impl AgreementSignParams {
         self
     }
 }
+/// 商品主类型
+///
+/// max length 2; example `0`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeAppPayModelGoodsType {
+    /// `0`
+    V0,
+    /// `1`
+    V1,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeAppPayModelGoodsType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::V0 => "0",
+            Self::V1 => "1",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeAppPayModelGoodsType {
+    fn from(value: &str) -> Self {
+        match value {
+            "0" => Self::V0,
+            "1" => Self::V1,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradeAppPayModelGoodsType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "0" => Self::V0,
+            "1" => Self::V1,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeAppPayModelGoodsType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeAppPayModelGoodsType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeAppPayModelGoodsType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
 /// `AlipayTradeAppPayResponse`
 #[derive(
     ::std::fmt::Debug,
@@ -4004,47 +4076,47 @@ impl AgreementSignParams {
 pub struct AlipayTradeAppPayResponse {
     /// 授信协议号
     ///
-    /// Wire name `credit_agreement_id`.
+    /// Wire name `credit_agreement_id`; max length 64; example `ZMCB99202103310000450000041833`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub credit_agreement_id: ::std::option::Option<::std::string::String>,
     /// 信用业务单号
     ///
-    /// Wire name `credit_biz_order_id`.
+    /// Wire name `credit_biz_order_id`; max length 64; example `ZMCB99202103310000450000041833`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub credit_biz_order_id: ::std::option::Option<::std::string::String>,
     /// 信用支付模式
     ///
-    /// Wire name `credit_pay_mode`.
+    /// Wire name `credit_pay_mode`; max length 64; example `creditAdvanceV2`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub credit_pay_mode: ::std::option::Option<::std::string::String>,
     /// 商户原始订单号
     ///
-    /// Wire name `merchant_order_no`.
+    /// Wire name `merchant_order_no`; max length 32; example `20161008001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_order_no: ::std::option::Option<::std::string::String>,
     /// 获取签名后的业务数据
     ///
-    /// Wire name `orderStr`.
+    /// Wire name `orderStr`; example `app_id=2015052600090779&biz_content=%7B%22out_trade_no%22%3A%227…`.
     #[serde(rename = "orderStr", skip_serializing_if = "::std::option::Option::is_none")]
     pub order_str: ::std::option::Option<::std::string::String>,
     /// 商户订单号
     ///
-    /// Wire name `out_trade_no`.
+    /// Wire name `out_trade_no`; max length 64; example `70501111111S001111119`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: ::std::option::Option<::std::string::String>,
     /// 收款支付宝账号对应的支付宝唯一用户号
     ///
-    /// Wire name `seller_id`.
+    /// Wire name `seller_id`; max length 28; example `2088111111116894`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_id: ::std::option::Option<::std::string::String>,
     /// 该笔订单的资金总额
     ///
-    /// Wire name `total_amount`.
+    /// Wire name `total_amount`; max length 11; example `9.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_amount: ::std::option::Option<::std::string::String>,
     /// 该交易在支付宝系统中的交易流水号
     ///
-    /// Wire name `trade_no`.
+    /// Wire name `trade_no`; max length 64; example `2014112400001000340011111118`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_no: ::std::option::Option<::std::string::String>,
 }
@@ -4060,34 +4132,174 @@ pub struct AlipayTradeAppPayResponse {
 pub struct AlipayTradeCancelResponse {
     /// 本次撤销触发的交易动作
     ///
-    /// Wire name `action`.
+    /// Wire name `action`; max length 10; example `close`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub action: ::std::option::Option<::std::string::String>,
+    pub action: ::std::option::Option<AlipayTradeCancelResponseModelAction>,
     /// 当撤销产生了退款时
     ///
-    /// Wire name `gmt_refund_pay`.
+    /// Wire name `gmt_refund_pay`; max length 32; example `2018-11-12 12:00:00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gmt_refund_pay: ::std::option::Option<::std::string::String>,
     /// 商户订单号
     ///
-    /// Wire name `out_trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `out_trade_no`; required; max length 64; example `6823789339978248`.
+    pub out_trade_no: ::std::string::String,
     /// 当撤销产生了退款时
     ///
-    /// Wire name `refund_settlement_id`.
+    /// Wire name `refund_settlement_id`; max length 64; example `2018101610032004620239146945`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_settlement_id: ::std::option::Option<::std::string::String>,
     /// 是否需要重试
     ///
-    /// Wire name `retry_flag`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub retry_flag: ::std::option::Option<::std::string::String>,
+    /// Wire name `retry_flag`; required; max length 1; example `N`.
+    pub retry_flag: AlipayTradeCancelResponseModelRetryFlag,
     /// 支付宝交易号
     ///
-    /// Wire name `trade_no`.
+    /// Wire name `trade_no`; max length 64; example `2013112011001004330000121536`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_no: ::std::option::Option<::std::string::String>,
+}
+/// 本次撤销触发的交易动作
+///
+/// max length 10; example `close`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeCancelResponseModelAction {
+    /// `close`
+    Close,
+    /// `refund`
+    Refund,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeCancelResponseModelAction {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Close => "close",
+            Self::Refund => "refund",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeCancelResponseModelAction {
+    fn from(value: &str) -> Self {
+        match value {
+            "close" => Self::Close,
+            "refund" => Self::Refund,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayTradeCancelResponseModelAction {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "close" => Self::Close,
+            "refund" => Self::Refund,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeCancelResponseModelAction {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeCancelResponseModelAction {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeCancelResponseModelAction {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 是否需要重试
+///
+/// max length 1; example `N`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeCancelResponseModelRetryFlag {
+    /// `Y`
+    Y,
+    /// `N`
+    N,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeCancelResponseModelRetryFlag {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Y => "Y",
+            Self::N => "N",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeCancelResponseModelRetryFlag {
+    fn from(value: &str) -> Self {
+        match value {
+            "Y" => Self::Y,
+            "N" => Self::N,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayTradeCancelResponseModelRetryFlag {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "Y" => Self::Y,
+            "N" => Self::N,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeCancelResponseModelRetryFlag {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeCancelResponseModelRetryFlag {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeCancelResponseModelRetryFlag {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
 }
 /// `AlipayTradeCloseResponseModel`
 #[derive(
@@ -4101,12 +4313,12 @@ pub struct AlipayTradeCancelResponse {
 pub struct AlipayTradeCloseResponse {
     /// 创建交易传入的商户订单号
     ///
-    /// Wire name `out_trade_no`.
+    /// Wire name `out_trade_no`; max length 64; example `YX_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: ::std::option::Option<::std::string::String>,
     /// 支付宝交易号
     ///
-    /// Wire name `trade_no`.
+    /// Wire name `trade_no`; max length 64; example `2013112111001004500000057503`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_no: ::std::option::Option<::std::string::String>,
 }
@@ -4122,14 +4334,303 @@ pub struct AlipayTradeCloseResponse {
 pub struct AlipayTradeCreateResponse {
     /// 商户订单号
     ///
-    /// Wire name `out_trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `out_trade_no`; required; max length 64; example `20150320010101001`.
+    pub out_trade_no: ::std::string::String,
     /// 支付宝交易号
     ///
-    /// Wire name `trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `trade_no`; required; max length 64; example `2013112011001004330000121536`.
+    pub trade_no: ::std::string::String,
+}
+/// 商品主类型
+///
+/// max length 2; example `0`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradePagePayModelGoodsType {
+    /// `0`
+    V0,
+    /// `1`
+    V1,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradePagePayModelGoodsType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::V0 => "0",
+            Self::V1 => "1",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradePagePayModelGoodsType {
+    fn from(value: &str) -> Self {
+        match value {
+            "0" => Self::V0,
+            "1" => Self::V1,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradePagePayModelGoodsType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "0" => Self::V0,
+            "1" => Self::V1,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradePagePayModelGoodsType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradePagePayModelGoodsType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayModelGoodsType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 请求后页面的集成方式
+///
+/// max length 16; example `PCWEB`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradePagePayModelIntegrationType {
+    /// `ALIAPP`
+    Aliapp,
+    /// `PCWEB`
+    Pcweb,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradePagePayModelIntegrationType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Aliapp => "ALIAPP",
+            Self::Pcweb => "PCWEB",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradePagePayModelIntegrationType {
+    fn from(value: &str) -> Self {
+        match value {
+            "ALIAPP" => Self::Aliapp,
+            "PCWEB" => Self::Pcweb,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayTradePagePayModelIntegrationType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "ALIAPP" => Self::Aliapp,
+            "PCWEB" => Self::Pcweb,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradePagePayModelIntegrationType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradePagePayModelIntegrationType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayModelIntegrationType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 产品码
+///
+/// max length 64; example `FAST_INSTANT_TRADE_PAY`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradePagePayModelProductCode {
+    /// `FAST_INSTANT_TRADE_PAY`
+    FastInstantTradePay,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradePagePayModelProductCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::FastInstantTradePay => "FAST_INSTANT_TRADE_PAY",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradePagePayModelProductCode {
+    fn from(value: &str) -> Self {
+        match value {
+            "FAST_INSTANT_TRADE_PAY" => Self::FastInstantTradePay,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradePagePayModelProductCode {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "FAST_INSTANT_TRADE_PAY" => Self::FastInstantTradePay,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradePagePayModelProductCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradePagePayModelProductCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayModelProductCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// PC扫码支付的方式
+///
+/// max length 2; example `1`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradePagePayModelQrPayMode {
+    /// `0`
+    V0,
+    /// `1`
+    V1,
+    /// `2`
+    V2,
+    /// `3`
+    V3,
+    /// `4`
+    V4,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradePagePayModelQrPayMode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::V0 => "0",
+            Self::V1 => "1",
+            Self::V2 => "2",
+            Self::V3 => "3",
+            Self::V4 => "4",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradePagePayModelQrPayMode {
+    fn from(value: &str) -> Self {
+        match value {
+            "0" => Self::V0,
+            "1" => Self::V1,
+            "2" => Self::V2,
+            "3" => Self::V3,
+            "4" => Self::V4,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradePagePayModelQrPayMode {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "0" => Self::V0,
+            "1" => Self::V1,
+            "2" => Self::V2,
+            "3" => Self::V3,
+            "4" => Self::V4,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradePagePayModelQrPayMode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradePagePayModelQrPayMode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayModelQrPayMode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
 }
 /// `AlipayTradePagePayResponse`
 #[derive(
@@ -4143,17 +4644,17 @@ pub struct AlipayTradeCreateResponse {
 pub struct AlipayTradePagePayResponse {
     /// 商户原始订单号
     ///
-    /// Wire name `merchant_order_no`.
+    /// Wire name `merchant_order_no`; max length 32; example `20161008001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_order_no: ::std::option::Option<::std::string::String>,
     /// 商户订单号
     ///
-    /// Wire name `out_trade_no`.
+    /// Wire name `out_trade_no`; max length 64; example `70501111111S001111119`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: ::std::option::Option<::std::string::String>,
     /// 用于跳转支付宝页面的信息
     ///
-    /// Wire name `pageRedirectionData`.
+    /// Wire name `pageRedirectionData`; example `https://openapi.alipay.com/gateway.do?method=alipay.trade.page.p…`.
     #[serde(
         rename = "pageRedirectionData",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -4161,19 +4662,159 @@ pub struct AlipayTradePagePayResponse {
     pub page_redirection_data: ::std::option::Option<::std::string::String>,
     /// 收款支付宝账号对应的支付宝唯一用户号
     ///
-    /// Wire name `seller_id`.
+    /// Wire name `seller_id`; max length 28; example `2088111111116894`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_id: ::std::option::Option<::std::string::String>,
     /// 交易金额
     ///
-    /// Wire name `total_amount`.
+    /// Wire name `total_amount`; max length 11; example `9.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_amount: ::std::option::Option<::std::string::String>,
     /// 支付宝交易号
     ///
-    /// Wire name `trade_no`.
+    /// Wire name `trade_no`; max length 64; example `2014112400001000340011111118`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_no: ::std::option::Option<::std::string::String>,
+}
+/// 预授权确认模式
+///
+/// max length 32; example `COMPLETE`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradePayModelAuthConfirmMode {
+    /// `COMPLETE`
+    Complete,
+    /// `NOT_COMPLETE`
+    NotComplete,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradePayModelAuthConfirmMode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Complete => "COMPLETE",
+            Self::NotComplete => "NOT_COMPLETE",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradePayModelAuthConfirmMode {
+    fn from(value: &str) -> Self {
+        match value {
+            "COMPLETE" => Self::Complete,
+            "NOT_COMPLETE" => Self::NotComplete,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradePayModelAuthConfirmMode {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "COMPLETE" => Self::Complete,
+            "NOT_COMPLETE" => Self::NotComplete,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradePayModelAuthConfirmMode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradePayModelAuthConfirmMode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePayModelAuthConfirmMode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 支付场景
+///
+/// max length 32; example `bar_code`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradePayModelScene {
+    /// `bar_code`
+    BarCode,
+    /// `security_code`
+    SecurityCode,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradePayModelScene {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BarCode => "bar_code",
+            Self::SecurityCode => "security_code",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradePayModelScene {
+    fn from(value: &str) -> Self {
+        match value {
+            "bar_code" => Self::BarCode,
+            "security_code" => Self::SecurityCode,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradePayModelScene {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "bar_code" => Self::BarCode,
+            "security_code" => Self::SecurityCode,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradePayModelScene {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradePayModelScene {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePayModelScene {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
 }
 /// `AlipayTradePayResponseModel`
 #[derive(
@@ -4187,22 +4828,22 @@ pub struct AlipayTradePagePayResponse {
 pub struct AlipayTradePayResponse {
     /// 先享后付2.0垫资金额
     ///
-    /// Wire name `advance_amount`.
+    /// Wire name `advance_amount`; example `88.8`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub advance_amount: ::std::option::Option<::std::string::String>,
     /// 异步支付受理状态
     ///
-    /// Wire name `async_pay_apply_status`.
+    /// Wire name `async_pay_apply_status`; example `S`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub async_pay_apply_status: ::std::option::Option<::std::string::String>,
     /// 异步支付模式
     ///
-    /// Wire name `async_payment_mode`.
+    /// Wire name `async_payment_mode`; example `ASYNC_DELAY_PAY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub async_payment_mode: ::std::option::Option<::std::string::String>,
     /// 预授权支付模式
     ///
-    /// Wire name `auth_trade_pay_mode`.
+    /// Wire name `auth_trade_pay_mode`; example `CREDIT_PREAUTH_PAY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub auth_trade_pay_mode: ::std::option::Option<::std::string::String>,
     /// `bkagent_resp_info`
@@ -4212,57 +4853,57 @@ pub struct AlipayTradePayResponse {
     pub bkagent_resp_info: ::std::option::Option<BkAgentRespInfo>,
     /// 商户传入业务信息
     ///
-    /// Wire name `business_params`.
+    /// Wire name `business_params`; example `{"data":"123"}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub business_params: ::std::option::Option<::std::string::String>,
     /// 买家支付宝账号
     ///
-    /// Wire name `buyer_logon_id`.
+    /// Wire name `buyer_logon_id`; max length 100; example `159****5620`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_logon_id: ::std::option::Option<::std::string::String>,
     /// 买家支付宝用户唯一标识
     ///
-    /// Wire name `buyer_open_id`.
+    /// Wire name `buyer_open_id`; max length 128; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_open_id: ::std::option::Option<::std::string::String>,
     /// 买家付款的金额
     ///
-    /// Wire name `buyer_pay_amount`.
+    /// Wire name `buyer_pay_amount`; max length 11; example `8.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_pay_amount: ::std::option::Option<::std::string::String>,
     /// 买家在支付宝的用户id
     ///
-    /// Wire name `buyer_user_id`.
+    /// Wire name `buyer_user_id`; max length 28; example `2088101117955611`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_user_id: ::std::option::Option<::std::string::String>,
     /// 买家名称
     ///
-    /// Wire name `buyer_user_name`.
+    /// Wire name `buyer_user_name`; example `李明`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_user_name: ::std::option::Option<::std::string::String>,
     /// 买家用户类型
     ///
-    /// Wire name `buyer_user_type`.
+    /// Wire name `buyer_user_type`; max length 18; example `PRIVATE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub buyer_user_type: ::std::option::Option<::std::string::String>,
+    pub buyer_user_type: ::std::option::Option<AlipayTradePayResponseModelBuyerUserType>,
     /// 是否可以转为app支付
     ///
-    /// Wire name `can_turn_to_app_pay`.
+    /// Wire name `can_turn_to_app_pay`; example `Y`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_turn_to_app_pay: ::std::option::Option<::std::string::String>,
     /// 支付宝卡余额
     ///
-    /// Wire name `card_balance`.
+    /// Wire name `card_balance`; max length 11; example `98.23`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub card_balance: ::std::option::Option<::std::string::String>,
     /// 该笔交易针对收款方的收费金额
     ///
-    /// Wire name `charge_amount`.
+    /// Wire name `charge_amount`; max length 11; example `8.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_amount: ::std::option::Option<::std::string::String>,
     /// 费率活动标识
     ///
-    /// Wire name `charge_flags`.
+    /// Wire name `charge_flags`; example `bluesea_1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_flags: ::std::option::Option<::std::string::String>,
     /// `charge_info_list`
@@ -4272,22 +4913,22 @@ pub struct AlipayTradePayResponse {
     pub charge_info_list: ::std::option::Option<ChargeInfo>,
     /// 信用业务单号
     ///
-    /// Wire name `credit_biz_order_id`.
+    /// Wire name `credit_biz_order_id`; max length 64; example `ZMCB99202103310000450000041833`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub credit_biz_order_id: ::std::option::Option<::std::string::String>,
     /// 信用支付模式
     ///
-    /// Wire name `credit_pay_mode`.
+    /// Wire name `credit_pay_mode`; max length 64; example `creditAdvanceV2`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub credit_pay_mode: ::std::option::Option<::std::string::String>,
     /// 平台优惠金额
     ///
-    /// Wire name `discount_amount`.
+    /// Wire name `discount_amount`; max length 11; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_amount: ::std::option::Option<::std::string::String>,
     /// discount goods
     ///
-    /// Wire name `discount_goods_detail`.
+    /// Wire name `discount_goods_detail`; max length 5120; example `[{"goods_id":"STANDARD1026181538","goods_name":"雪碧","discount_am…`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_goods_detail: ::std::option::Option<::std::string::String>,
     /// `enterprise_pay_info`
@@ -4302,92 +4943,91 @@ pub struct AlipayTradePayResponse {
     pub fund_bill_list: ::std::option::Option<::std::vec::Vec<TradeFundBill>>,
     /// 交易支付时间
     ///
-    /// Wire name `gmt_payment`.
+    /// Wire name `gmt_payment`; max length 32; example `2014-11-27 15:45:57`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gmt_payment: ::std::option::Option<::std::string::String>,
     /// 惠营宝回票金额
     ///
-    /// Wire name `hyb_amount`.
+    /// Wire name `hyb_amount`; max length 11; example `10.24`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hyb_amount: ::std::option::Option<::std::string::String>,
     /// 交易中可给用户开具发票的金额
     ///
-    /// Wire name `invoice_amount`.
+    /// Wire name `invoice_amount`; max length 11; example `12.50`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub invoice_amount: ::std::option::Option<::std::string::String>,
     /// 商家优惠金额
     ///
-    /// Wire name `mdiscount_amount`.
+    /// Wire name `mdiscount_amount`; max length 11; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mdiscount_amount: ::std::option::Option<::std::string::String>,
     /// 买家支付宝用户号
     ///
-    /// Wire name `open_id`.
+    /// Wire name `open_id`; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub open_id: ::std::option::Option<::std::string::String>,
     /// 商户订单号
     ///
-    /// Wire name `out_trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `out_trade_no`; required; max length 64; example `6823789339978248`.
+    pub out_trade_no: ::std::string::String,
     /// 支付币种订单金额
     ///
-    /// Wire name `pay_amount`.
+    /// Wire name `pay_amount`; max length 11; example `44.54`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_amount: ::std::option::Option<::std::string::String>,
     /// 支付币种
     ///
-    /// Wire name `pay_currency`.
+    /// Wire name `pay_currency`; max length 8; example `CNY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_currency: ::std::option::Option<::std::string::String>,
     /// 使用集分宝付款的金额
     ///
-    /// Wire name `point_amount`.
+    /// Wire name `point_amount`; max length 11; example `8.12`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub point_amount: ::std::option::Option<::std::string::String>,
     /// 当用户使用芝麻信用先享后付时
     ///
-    /// Wire name `pre_auth_pay_amount`.
+    /// Wire name `pre_auth_pay_amount`; max length 11; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pre_auth_pay_amount: ::std::option::Option<::std::string::String>,
     /// 支付宝钱包跨境支付交易的购汇主体
     ///
-    /// Wire name `purchase_entity`.
+    /// Wire name `purchase_entity`; example `ALIPAYHK`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purchase_entity: ::std::option::Option<::std::string::String>,
     /// 实收金额
     ///
-    /// Wire name `receipt_amount`.
+    /// Wire name `receipt_amount`; max length 11; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub receipt_amount: ::std::option::Option<::std::string::String>,
     /// 收款资金类型
     ///
-    /// Wire name `receipt_currency_type`.
+    /// Wire name `receipt_currency_type`; example `DC`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub receipt_currency_type: ::std::option::Option<::std::string::String>,
     /// 结算币种订单金额
     ///
-    /// Wire name `settle_amount`.
+    /// Wire name `settle_amount`; max length 11; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_amount: ::std::option::Option<::std::string::String>,
     /// 商户指定的结算币种
     ///
-    /// Wire name `settle_currency`.
+    /// Wire name `settle_currency`; max length 8; example `USD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_currency: ::std::option::Option<::std::string::String>,
     /// 结算币种兑换标价币种汇率
     ///
-    /// Wire name `settle_trans_rate`.
+    /// Wire name `settle_trans_rate`; example `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_trans_rate: ::std::option::Option<::std::string::String>,
     /// 支付清算编号
     ///
-    /// Wire name `settlement_id`.
+    /// Wire name `settlement_id`; max length 64; example `2018101610032004620239146945`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settlement_id: ::std::option::Option<::std::string::String>,
     /// 发生支付交易的商户门店名称
     ///
-    /// Wire name `store_name`.
+    /// Wire name `store_name`; max length 512; example `证大五道口店`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_name: ::std::option::Option<::std::string::String>,
     /// `tap_pay_info`
@@ -4397,22 +5037,21 @@ pub struct AlipayTradePayResponse {
     pub tap_pay_info: ::std::option::Option<TapPayInfo>,
     /// 交易金额
     ///
-    /// Wire name `total_amount`.
+    /// Wire name `total_amount`; max length 11; example `120.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_amount: ::std::option::Option<::std::string::String>,
     /// 支付宝交易号
     ///
-    /// Wire name `trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `trade_no`; required; max length 64; example `2013112011001004330000121536`.
+    pub trade_no: ::std::string::String,
     /// 标价币种
     ///
-    /// Wire name `trans_currency`.
+    /// Wire name `trans_currency`; max length 8; example `USD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_currency: ::std::option::Option<::std::string::String>,
     /// 标价币种兑换支付币种汇率
     ///
-    /// Wire name `trans_pay_rate`.
+    /// Wire name `trans_pay_rate`; example `6.5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_pay_rate: ::std::option::Option<::std::string::String>,
     /// 本交易支付时使用的所有优惠券信息
@@ -4420,6 +5059,77 @@ pub struct AlipayTradePayResponse {
     /// Wire name `voucher_detail_list`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub voucher_detail_list: ::std::option::Option<::std::vec::Vec<VoucherDetail>>,
+}
+/// 买家用户类型
+///
+/// max length 18; example `PRIVATE`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradePayResponseModelBuyerUserType {
+    /// `CORPORATE`
+    Corporate,
+    /// `PRIVATE`
+    Private,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradePayResponseModelBuyerUserType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Corporate => "CORPORATE",
+            Self::Private => "PRIVATE",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradePayResponseModelBuyerUserType {
+    fn from(value: &str) -> Self {
+        match value {
+            "CORPORATE" => Self::Corporate,
+            "PRIVATE" => Self::Private,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayTradePayResponseModelBuyerUserType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "CORPORATE" => Self::Corporate,
+            "PRIVATE" => Self::Private,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradePayResponseModelBuyerUserType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradePayResponseModelBuyerUserType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePayResponseModelBuyerUserType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
 }
 /// `AlipayTradePrecreateResponseModel`
 #[derive(
@@ -4433,17 +5143,15 @@ pub struct AlipayTradePayResponse {
 pub struct AlipayTradePrecreateResponse {
     /// 商户的订单号
     ///
-    /// Wire name `out_trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `out_trade_no`; required; max length 64; example `6823789339978248`.
+    pub out_trade_no: ::std::string::String,
     /// 当前预下单请求生成的二维码码串
     ///
-    /// Wire name `qr_code`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub qr_code: ::std::option::Option<::std::string::String>,
+    /// Wire name `qr_code`; required; max length 1024; example `https://qr.alipay.com/bavh4wjlxf12tper3a`.
+    pub qr_code: ::std::string::String,
     /// 当前预下单请求生成的吱口令码串
     ///
-    /// Wire name `share_code`.
+    /// Wire name `share_code`; max length 1024; example `a6c5e3a2d3d5f1b`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub share_code: ::std::option::Option<::std::string::String>,
 }
@@ -4459,32 +5167,34 @@ pub struct AlipayTradePrecreateResponse {
 pub struct AlipayTradeQueryResponse {
     /// 交易附加状态
     ///
-    /// Wire name `additional_status`.
+    /// Wire name `additional_status`; example `SELLER_NOT_RECEIVED`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub additional_status: ::std::option::Option<::std::string::String>,
+    pub additional_status: ::std::option::Option<
+        AlipayTradeQueryResponseModelAdditionalStatus,
+    >,
     /// 支付宝店铺编号
     ///
-    /// Wire name `alipay_store_id`.
+    /// Wire name `alipay_store_id`; example `2015040900077001000100001232`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alipay_store_id: ::std::option::Option<::std::string::String>,
     /// 间连商户在支付宝端的商户编号
     ///
-    /// Wire name `alipay_sub_merchant_id`.
+    /// Wire name `alipay_sub_merchant_id`; example `2088301372182171`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alipay_sub_merchant_id: ::std::option::Option<::std::string::String>,
     /// 异步支付受理状态
     ///
-    /// Wire name `async_pay_apply_status`.
+    /// Wire name `async_pay_apply_status`; example `S`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub async_pay_apply_status: ::std::option::Option<::std::string::String>,
     /// 预授权支付模式
     ///
-    /// Wire name `auth_trade_pay_mode`.
+    /// Wire name `auth_trade_pay_mode`; example `CREDIT_PREAUTH_PAY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub auth_trade_pay_mode: ::std::option::Option<::std::string::String>,
     /// 账期结算标识
     ///
-    /// Wire name `biz_settle_mode`.
+    /// Wire name `biz_settle_mode`; example `2`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub biz_settle_mode: ::std::option::Option<::std::string::String>,
     /// `bkagent_resp_info`
@@ -4494,52 +5204,54 @@ pub struct AlipayTradeQueryResponse {
     pub bkagent_resp_info: ::std::option::Option<BkAgentRespInfo>,
     /// 订单描述
     ///
-    /// Wire name `body`.
+    /// Wire name `body`; example `公司房租`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub body: ::std::option::Option<::std::string::String>,
     /// 买家支付宝账号
     ///
-    /// Wire name `buyer_logon_id`.
+    /// Wire name `buyer_logon_id`; max length 100; example `159****5620`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_logon_id: ::std::option::Option<::std::string::String>,
     /// 买家支付宝用户唯一标识
     ///
-    /// Wire name `buyer_open_id`.
+    /// Wire name `buyer_open_id`; max length 128; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_open_id: ::std::option::Option<::std::string::String>,
     /// 买家实付金额
     ///
-    /// Wire name `buyer_pay_amount`.
+    /// Wire name `buyer_pay_amount`; max length 11; example `8.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_pay_amount: ::std::option::Option<::std::string::String>,
     /// 买家在支付宝的用户id
     ///
-    /// Wire name `buyer_user_id`.
+    /// Wire name `buyer_user_id`; max length 28; example `2088101117955611`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_user_id: ::std::option::Option<::std::string::String>,
     /// 买家名称
     ///
-    /// Wire name `buyer_user_name`.
+    /// Wire name `buyer_user_name`; example `李明`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_user_name: ::std::option::Option<::std::string::String>,
     /// 买家用户类型
     ///
-    /// Wire name `buyer_user_type`.
+    /// Wire name `buyer_user_type`; max length 18; example `PRIVATE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub buyer_user_type: ::std::option::Option<::std::string::String>,
+    pub buyer_user_type: ::std::option::Option<
+        AlipayTradeQueryResponseModelBuyerUserType,
+    >,
     /// 收银台类型
     ///
-    /// Wire name `cashier_type`.
+    /// Wire name `cashier_type`; example `APP`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cashier_type: ::std::option::Option<::std::string::String>,
+    pub cashier_type: ::std::option::Option<AlipayTradeQueryResponseModelCashierType>,
     /// 该笔交易针对收款方的收费金额
     ///
-    /// Wire name `charge_amount`.
+    /// Wire name `charge_amount`; max length 11; example `8.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_amount: ::std::option::Option<::std::string::String>,
     /// 费率活动标识
     ///
-    /// Wire name `charge_flags`.
+    /// Wire name `charge_flags`; example `bluesea_1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_flags: ::std::option::Option<::std::string::String>,
     /// 计费信息列表
@@ -4549,22 +5261,22 @@ pub struct AlipayTradeQueryResponse {
     pub charge_info_list: ::std::option::Option<::std::vec::Vec<ChargeInfo>>,
     /// 信用业务单号
     ///
-    /// Wire name `credit_biz_order_id`.
+    /// Wire name `credit_biz_order_id`; max length 64; example `ZMCB99202103310000450000041833`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub credit_biz_order_id: ::std::option::Option<::std::string::String>,
     /// 信用支付模式
     ///
-    /// Wire name `credit_pay_mode`.
+    /// Wire name `credit_pay_mode`; max length 64; example `creditAdvanceV2`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub credit_pay_mode: ::std::option::Option<::std::string::String>,
     /// 平台优惠金额
     ///
-    /// Wire name `discount_amount`.
+    /// Wire name `discount_amount`; max length 11; example `10`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_amount: ::std::option::Option<::std::string::String>,
     /// discount goods
     ///
-    /// Wire name `discount_goods_detail`.
+    /// Wire name `discount_goods_detail`; max length 5120; example `[{"goods_id":"STANDARD1026181538","goods_name":"雪碧","discount_am…`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_goods_detail: ::std::option::Option<::std::string::String>,
     /// `enterprise_pay_info`
@@ -4574,7 +5286,7 @@ pub struct AlipayTradeQueryResponse {
     pub enterprise_pay_info: ::std::option::Option<EnterprisePayInfo>,
     /// 交易额外信息
     ///
-    /// Wire name `ext_infos`.
+    /// Wire name `ext_infos`; example `{"action":"cancel"}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub ext_infos: ::std::option::Option<::std::string::String>,
     /// 履约详情列表
@@ -4596,22 +5308,22 @@ pub struct AlipayTradeQueryResponse {
     pub hb_fq_pay_info: ::std::option::Option<HbFqPayInfo>,
     /// 惠营宝回票金额
     ///
-    /// Wire name `hyb_amount`.
+    /// Wire name `hyb_amount`; max length 11; example `10.24`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hyb_amount: ::std::option::Option<::std::string::String>,
     /// 行业特殊信息
     ///
-    /// Wire name `industry_sepc_detail`.
+    /// Wire name `industry_sepc_detail`; example `{"registration_order_pay":{"brlx":"1","cblx":"1"}}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub industry_sepc_detail: ::std::option::Option<::std::string::String>,
     /// 行业特殊信息-个账相关
     ///
-    /// Wire name `industry_sepc_detail_acc`.
+    /// Wire name `industry_sepc_detail_acc`; example `{"registration_order_pay":{"brlx":"1","cblx":"1"}}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub industry_sepc_detail_acc: ::std::option::Option<::std::string::String>,
     /// 行业特殊信息-统筹相关
     ///
-    /// Wire name `industry_sepc_detail_gov`.
+    /// Wire name `industry_sepc_detail_gov`; example `{"registration_order_pay":{"brlx":"1","cblx":"1"}}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub industry_sepc_detail_gov: ::std::option::Option<::std::string::String>,
     /// 完整的收费信息
@@ -4623,42 +5335,41 @@ pub struct AlipayTradeQueryResponse {
     >,
     /// 交易中用户支付的可开具发票的金额
     ///
-    /// Wire name `invoice_amount`.
+    /// Wire name `invoice_amount`; max length 11; example `12.11`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub invoice_amount: ::std::option::Option<::std::string::String>,
     /// 商家优惠金额
     ///
-    /// Wire name `mdiscount_amount`.
+    /// Wire name `mdiscount_amount`; max length 11; example `10`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mdiscount_amount: ::std::option::Option<::std::string::String>,
     /// 医保信息
     ///
-    /// Wire name `medical_insurance_info`.
+    /// Wire name `medical_insurance_info`; example `{"medicareCardType":"1"}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub medical_insurance_info: ::std::option::Option<::std::string::String>,
     /// 买家支付宝用户号
     ///
-    /// Wire name `open_id`.
+    /// Wire name `open_id`; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub open_id: ::std::option::Option<::std::string::String>,
     /// 商家订单号
     ///
-    /// Wire name `out_trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `out_trade_no`; required; max length 64; example `6823789339978248`.
+    pub out_trade_no: ::std::string::String,
     /// 公用回传参数
     ///
-    /// Wire name `passback_params`.
+    /// Wire name `passback_params`; max length 512; example `merchantBizType%3d3C%26merchantBizNo%3d2016010101111`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub passback_params: ::std::option::Option<::std::string::String>,
     /// 支付币种订单金额
     ///
-    /// Wire name `pay_amount`.
+    /// Wire name `pay_amount`; max length 11; example `8.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_amount: ::std::option::Option<::std::string::String>,
     /// 订单支付币种
     ///
-    /// Wire name `pay_currency`.
+    /// Wire name `pay_currency`; max length 8; example `CNY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_currency: ::std::option::Option<::std::string::String>,
     /// 带支付宝支付id的信息
@@ -4670,32 +5381,32 @@ pub struct AlipayTradeQueryResponse {
     >,
     /// 该字段用于描述当前账期交易的场景
     ///
-    /// Wire name `period_scene`.
+    /// Wire name `period_scene`; example `ACCOUNT_PERIOD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub period_scene: ::std::option::Option<::std::string::String>,
     /// 积分支付的金额
     ///
-    /// Wire name `point_amount`.
+    /// Wire name `point_amount`; max length 11; example `10`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub point_amount: ::std::option::Option<::std::string::String>,
     /// 当用户使用芝麻信用先享后付时
     ///
-    /// Wire name `pre_auth_pay_amount`.
+    /// Wire name `pre_auth_pay_amount`; max length 11; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pre_auth_pay_amount: ::std::option::Option<::std::string::String>,
     /// 支付宝钱包跨境支付交易的购汇主体
     ///
-    /// Wire name `purchase_entity`.
+    /// Wire name `purchase_entity`; example `ALIPAYHK`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purchase_entity: ::std::option::Option<::std::string::String>,
     /// 实收金额
     ///
-    /// Wire name `receipt_amount`.
+    /// Wire name `receipt_amount`; max length 11; example `15.25`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub receipt_amount: ::std::option::Option<::std::string::String>,
     /// 收款资金类型
     ///
-    /// Wire name `receipt_currency_type`.
+    /// Wire name `receipt_currency_type`; example `DC`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub receipt_currency_type: ::std::option::Option<::std::string::String>,
     /// 支付请求的商品明细列表
@@ -4705,42 +5416,42 @@ pub struct AlipayTradeQueryResponse {
     pub req_goods_detail: ::std::option::Option<::std::vec::Vec<GoodsDetail>>,
     /// 本次交易打款给卖家的时间
     ///
-    /// Wire name `send_pay_date`.
+    /// Wire name `send_pay_date`; max length 32; example `2014-11-27 15:45:57`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub send_pay_date: ::std::option::Option<::std::string::String>,
     /// 结算币种订单金额
     ///
-    /// Wire name `settle_amount`.
+    /// Wire name `settle_amount`; max length 11; example `2.96`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_amount: ::std::option::Option<::std::string::String>,
     /// 订单结算币种
     ///
-    /// Wire name `settle_currency`.
+    /// Wire name `settle_currency`; max length 8; example `USD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_currency: ::std::option::Option<::std::string::String>,
     /// 结算币种兑换标价币种汇率
     ///
-    /// Wire name `settle_trans_rate`.
+    /// Wire name `settle_trans_rate`; example `0.7`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_trans_rate: ::std::option::Option<::std::string::String>,
     /// 支付清算编号
     ///
-    /// Wire name `settlement_id`.
+    /// Wire name `settlement_id`; max length 64; example `2018101610032004620239146945`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settlement_id: ::std::option::Option<::std::string::String>,
     /// 商户门店编号
     ///
-    /// Wire name `store_id`.
+    /// Wire name `store_id`; max length 32; example `NJ_S_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_id: ::std::option::Option<::std::string::String>,
     /// 请求交易支付中的商户店铺的名称
     ///
-    /// Wire name `store_name`.
+    /// Wire name `store_name`; max length 512; example `证大五道口店`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_name: ::std::option::Option<::std::string::String>,
     /// 订单标题
     ///
-    /// Wire name `subject`.
+    /// Wire name `subject`; example `房租`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subject: ::std::option::Option<::std::string::String>,
     /// `tap_pay_info`
@@ -4750,19 +5461,17 @@ pub struct AlipayTradeQueryResponse {
     pub tap_pay_info: ::std::option::Option<TapPayInfo>,
     /// 商户机具终端编号
     ///
-    /// Wire name `terminal_id`.
+    /// Wire name `terminal_id`; max length 32; example `NJ_T_001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub terminal_id: ::std::option::Option<::std::string::String>,
     /// 交易的订单金额
     ///
-    /// Wire name `total_amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_amount: ::std::option::Option<::std::string::String>,
+    /// Wire name `total_amount`; required; max length 11; example `88.88`.
+    pub total_amount: ::std::string::String,
     /// 支付宝交易号
     ///
-    /// Wire name `trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `trade_no`; required; max length 64; example `2013112011001004330000121536`.
+    pub trade_no: ::std::string::String,
     /// `trade_settle_info`
     ///
     /// Wire name `trade_settle_info`.
@@ -4770,17 +5479,16 @@ pub struct AlipayTradeQueryResponse {
     pub trade_settle_info: ::std::option::Option<TradeSettleInfo>,
     /// 交易状态
     ///
-    /// Wire name `trade_status`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_status: ::std::option::Option<::std::string::String>,
+    /// Wire name `trade_status`; required; max length 32; example `TRADE_SUCCESS`.
+    pub trade_status: AlipayTradeQueryResponseModelTradeStatus,
     /// 标价币种
     ///
-    /// Wire name `trans_currency`.
+    /// Wire name `trans_currency`; max length 8; example `TWD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_currency: ::std::option::Option<::std::string::String>,
     /// 标价币种兑换支付币种汇率
     ///
-    /// Wire name `trans_pay_rate`.
+    /// Wire name `trans_pay_rate`; example `6.5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_pay_rate: ::std::option::Option<::std::string::String>,
     /// 本交易支付时使用的所有优惠券信息
@@ -4788,6 +5496,442 @@ pub struct AlipayTradeQueryResponse {
     /// Wire name `voucher_detail_list`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub voucher_detail_list: ::std::option::Option<::std::vec::Vec<VoucherDetail>>,
+}
+/// 交易附加状态
+///
+/// example `SELLER_NOT_RECEIVED`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeQueryResponseModelAdditionalStatus {
+    /// `SELLER_NOT_RECEIVED`
+    SellerNotReceived,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeQueryResponseModelAdditionalStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::SellerNotReceived => "SELLER_NOT_RECEIVED",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelAdditionalStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "SELLER_NOT_RECEIVED" => Self::SellerNotReceived,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayTradeQueryResponseModelAdditionalStatus {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "SELLER_NOT_RECEIVED" => Self::SellerNotReceived,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeQueryResponseModelAdditionalStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeQueryResponseModelAdditionalStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseModelAdditionalStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 买家用户类型
+///
+/// max length 18; example `PRIVATE`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeQueryResponseModelBuyerUserType {
+    /// `CORPORATE`
+    Corporate,
+    /// `PRIVATE`
+    Private,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeQueryResponseModelBuyerUserType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Corporate => "CORPORATE",
+            Self::Private => "PRIVATE",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelBuyerUserType {
+    fn from(value: &str) -> Self {
+        match value {
+            "CORPORATE" => Self::Corporate,
+            "PRIVATE" => Self::Private,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayTradeQueryResponseModelBuyerUserType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "CORPORATE" => Self::Corporate,
+            "PRIVATE" => Self::Private,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeQueryResponseModelBuyerUserType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeQueryResponseModelBuyerUserType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseModelBuyerUserType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 收银台类型
+///
+/// example `APP`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeQueryResponseModelCashierType {
+    /// `APP`
+    App,
+    /// `WAP`
+    Wap,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeQueryResponseModelCashierType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::App => "APP",
+            Self::Wap => "WAP",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelCashierType {
+    fn from(value: &str) -> Self {
+        match value {
+            "APP" => Self::App,
+            "WAP" => Self::Wap,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayTradeQueryResponseModelCashierType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "APP" => Self::App,
+            "WAP" => Self::Wap,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeQueryResponseModelCashierType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeQueryResponseModelCashierType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseModelCashierType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 交易状态
+///
+/// max length 32; example `TRADE_SUCCESS`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeQueryResponseModelTradeStatus {
+    /// `WAIT_BUYER_PAY`
+    WaitBuyerPay,
+    /// `TRADE_CLOSED`
+    TradeClosed,
+    /// `TRADE_SUCCESS`
+    TradeSuccess,
+    /// `TRADE_FINISHED`
+    TradeFinished,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeQueryResponseModelTradeStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::WaitBuyerPay => "WAIT_BUYER_PAY",
+            Self::TradeClosed => "TRADE_CLOSED",
+            Self::TradeSuccess => "TRADE_SUCCESS",
+            Self::TradeFinished => "TRADE_FINISHED",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelTradeStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "WAIT_BUYER_PAY" => Self::WaitBuyerPay,
+            "TRADE_CLOSED" => Self::TradeClosed,
+            "TRADE_SUCCESS" => Self::TradeSuccess,
+            "TRADE_FINISHED" => Self::TradeFinished,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayTradeQueryResponseModelTradeStatus {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "WAIT_BUYER_PAY" => Self::WaitBuyerPay,
+            "TRADE_CLOSED" => Self::TradeClosed,
+            "TRADE_SUCCESS" => Self::TradeSuccess,
+            "TRADE_FINISHED" => Self::TradeFinished,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeQueryResponseModelTradeStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeQueryResponseModelTradeStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseModelTradeStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 指定垫资退款账号的类型
+///
+/// example `userId`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeRefundModelRefundAdvanceAccountType {
+    /// `default`
+    Default,
+    /// `userId`
+    UserId,
+    /// `loginName`
+    LoginName,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeRefundModelRefundAdvanceAccountType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Default => "default",
+            Self::UserId => "userId",
+            Self::LoginName => "loginName",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeRefundModelRefundAdvanceAccountType {
+    fn from(value: &str) -> Self {
+        match value {
+            "default" => Self::Default,
+            "userId" => Self::UserId,
+            "loginName" => Self::LoginName,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayTradeRefundModelRefundAdvanceAccountType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "default" => Self::Default,
+            "userId" => Self::UserId,
+            "loginName" => Self::LoginName,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeRefundModelRefundAdvanceAccountType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeRefundModelRefundAdvanceAccountType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundModelRefundAdvanceAccountType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 指定退款账号类型
+///
+/// example `userId`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeRefundModelRefundTransOutType {
+    /// `userId`
+    UserId,
+    /// `loginName`
+    LoginName,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeRefundModelRefundTransOutType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::UserId => "userId",
+            Self::LoginName => "loginName",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeRefundModelRefundTransOutType {
+    fn from(value: &str) -> Self {
+        match value {
+            "userId" => Self::UserId,
+            "loginName" => Self::LoginName,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayTradeRefundModelRefundTransOutType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "userId" => Self::UserId,
+            "loginName" => Self::LoginName,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeRefundModelRefundTransOutType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeRefundModelRefundTransOutType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundModelRefundTransOutType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
 }
 /// `AlipayTradeRefundResponseModel`
 #[derive(
@@ -4801,67 +5945,67 @@ pub struct AlipayTradeQueryResponse {
 pub struct AlipayTradeRefundResponse {
     /// 用户的登录id
     ///
-    /// Wire name `buyer_logon_id`.
+    /// Wire name `buyer_logon_id`; max length 100; example `159****5620`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_logon_id: ::std::option::Option<::std::string::String>,
     /// 买家支付宝用户唯一标识
     ///
-    /// Wire name `buyer_open_id`.
+    /// Wire name `buyer_open_id`; max length 128; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_open_id: ::std::option::Option<::std::string::String>,
     /// 买家在支付宝的用户id
     ///
-    /// Wire name `buyer_user_id`.
+    /// Wire name `buyer_user_id`; max length 28; example `2088101117955611`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_user_id: ::std::option::Option<::std::string::String>,
     /// 本次退款是否发生了资金变化
     ///
-    /// Wire name `fund_change`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fund_change: ::std::option::Option<::std::string::String>,
+    /// Wire name `fund_change`; required; max length 10; example `Y`.
+    pub fund_change: AlipayTradeRefundResponseModelFundChange,
     /// 退款支付时间
     ///
-    /// Wire name `gmt_refund_pay`.
+    /// Wire name `gmt_refund_pay`; max length 32; example `2014-11-27 15:45:57`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gmt_refund_pay: ::std::option::Option<::std::string::String>,
     /// 是否有银行卡冲退
     ///
-    /// Wire name `has_deposit_back`.
+    /// Wire name `has_deposit_back`; example `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub has_deposit_back: ::std::option::Option<::std::string::String>,
+    pub has_deposit_back: ::std::option::Option<
+        AlipayTradeRefundResponseModelHasDepositBack,
+    >,
     /// 买家支付宝用户号
     ///
-    /// Wire name `open_id`.
+    /// Wire name `open_id`; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub open_id: ::std::option::Option<::std::string::String>,
     /// 商户订单号
     ///
-    /// Wire name `out_trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `out_trade_no`; required; max length 64; example `6823789339978248`.
+    pub out_trade_no: ::std::string::String,
     /// 当用户使用芝麻信用先享后付时
     ///
-    /// Wire name `pre_auth_cancel_fee`.
+    /// Wire name `pre_auth_cancel_fee`; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pre_auth_cancel_fee: ::std::option::Option<::std::string::String>,
     /// 本次退款金额中买家退款金额
     ///
-    /// Wire name `present_refund_buyer_amount`.
+    /// Wire name `present_refund_buyer_amount`; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub present_refund_buyer_amount: ::std::option::Option<::std::string::String>,
     /// 本次退款金额中平台优惠退款金额
     ///
-    /// Wire name `present_refund_discount_amount`.
+    /// Wire name `present_refund_discount_amount`; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub present_refund_discount_amount: ::std::option::Option<::std::string::String>,
     /// 本次退款金额中商家优惠退款金额
     ///
-    /// Wire name `present_refund_mdiscount_amount`.
+    /// Wire name `present_refund_mdiscount_amount`; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub present_refund_mdiscount_amount: ::std::option::Option<::std::string::String>,
     /// 本次退款针对收款方的退收费金额
     ///
-    /// Wire name `refund_charge_amount`.
+    /// Wire name `refund_charge_amount`; example `8.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_charge_amount: ::std::option::Option<::std::string::String>,
     /// 退费信息
@@ -4873,7 +6017,7 @@ pub struct AlipayTradeRefundResponse {
     >,
     /// 退款币种信息
     ///
-    /// Wire name `refund_currency`.
+    /// Wire name `refund_currency`; max length 8; example `USD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_currency: ::std::option::Option<::std::string::String>,
     /// 退款使用的资金渠道
@@ -4883,12 +6027,11 @@ pub struct AlipayTradeRefundResponse {
     pub refund_detail_item_list: ::std::option::Option<::std::vec::Vec<TradeFundBill>>,
     /// 退款总金额
     ///
-    /// Wire name `refund_fee`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub refund_fee: ::std::option::Option<::std::string::String>,
+    /// Wire name `refund_fee`; required; max length 11; example `88.88`.
+    pub refund_fee: ::std::string::String,
     /// 本次请求退惠营宝金额
     ///
-    /// Wire name `refund_hyb_amount`.
+    /// Wire name `refund_hyb_amount`; example `10.24`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_hyb_amount: ::std::option::Option<::std::string::String>,
     /// `refund_preset_paytool_list`
@@ -4898,7 +6041,7 @@ pub struct AlipayTradeRefundResponse {
     pub refund_preset_paytool_list: ::std::option::Option<PresetPayToolInfo>,
     /// 退款清算编号
     ///
-    /// Wire name `refund_settlement_id`.
+    /// Wire name `refund_settlement_id`; max length 64; example `2018101610032004620239146945`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_settlement_id: ::std::option::Option<::std::string::String>,
     /// 本交易支付时使用的所有优惠券信息
@@ -4910,19 +6053,295 @@ pub struct AlipayTradeRefundResponse {
     >,
     /// 本次商户实际退回金额
     ///
-    /// Wire name `send_back_fee`.
+    /// Wire name `send_back_fee`; example `1.8`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub send_back_fee: ::std::option::Option<::std::string::String>,
     /// 交易在支付时候的门店名称
     ///
-    /// Wire name `store_name`.
+    /// Wire name `store_name`; max length 512; example `望湘园联洋店`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub store_name: ::std::option::Option<::std::string::String>,
     /// 支付宝交易号
     ///
-    /// Wire name `trade_no`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_no: ::std::option::Option<::std::string::String>,
+    /// Wire name `trade_no`; required; max length 64; example `2013112011001004330000121536`.
+    pub trade_no: ::std::string::String,
+}
+/// 本次退款是否发生了资金变化
+///
+/// max length 10; example `Y`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeRefundResponseModelFundChange {
+    /// `Y`
+    Y,
+    /// `N`
+    N,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeRefundResponseModelFundChange {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Y => "Y",
+            Self::N => "N",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeRefundResponseModelFundChange {
+    fn from(value: &str) -> Self {
+        match value {
+            "Y" => Self::Y,
+            "N" => Self::N,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayTradeRefundResponseModelFundChange {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "Y" => Self::Y,
+            "N" => Self::N,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeRefundResponseModelFundChange {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeRefundResponseModelFundChange {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundResponseModelFundChange {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 是否有银行卡冲退
+///
+/// example `true`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeRefundResponseModelHasDepositBack {
+    /// `true`
+    True,
+    /// `false`
+    False,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeRefundResponseModelHasDepositBack {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::True => "true",
+            Self::False => "false",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeRefundResponseModelHasDepositBack {
+    fn from(value: &str) -> Self {
+        match value {
+            "true" => Self::True,
+            "false" => Self::False,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayTradeRefundResponseModelHasDepositBack {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "true" => Self::True,
+            "false" => Self::False,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeRefundResponseModelHasDepositBack {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeRefundResponseModelHasDepositBack {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundResponseModelHasDepositBack {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 商品主类型
+///
+/// max length 2; example `0`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeWapPayModelGoodsType {
+    /// `0`
+    V0,
+    /// `1`
+    V1,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeWapPayModelGoodsType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::V0 => "0",
+            Self::V1 => "1",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeWapPayModelGoodsType {
+    fn from(value: &str) -> Self {
+        match value {
+            "0" => Self::V0,
+            "1" => Self::V1,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradeWapPayModelGoodsType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "0" => Self::V0,
+            "1" => Self::V1,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeWapPayModelGoodsType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeWapPayModelGoodsType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeWapPayModelGoodsType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 产品码
+///
+/// max length 64; example `QUICK_WAP_WAY`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeWapPayModelProductCode {
+    /// `QUICK_WAP_WAY`
+    QuickWapWay,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeWapPayModelProductCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::QuickWapWay => "QUICK_WAP_WAY",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeWapPayModelProductCode {
+    fn from(value: &str) -> Self {
+        match value {
+            "QUICK_WAP_WAY" => Self::QuickWapWay,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradeWapPayModelProductCode {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "QUICK_WAP_WAY" => Self::QuickWapWay,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeWapPayModelProductCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeWapPayModelProductCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeWapPayModelProductCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
 }
 /// `AlipayTradeWapPayResponse`
 #[derive(
@@ -4936,17 +6355,17 @@ pub struct AlipayTradeRefundResponse {
 pub struct AlipayTradeWapPayResponse {
     /// 商户原始订单号
     ///
-    /// Wire name `merchant_order_no`.
+    /// Wire name `merchant_order_no`; max length 32; example `20161008001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_order_no: ::std::option::Option<::std::string::String>,
     /// 商户网站订单号
     ///
-    /// Wire name `out_trade_no`.
+    /// Wire name `out_trade_no`; max length 64; example `70501111111S001111119`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: ::std::option::Option<::std::string::String>,
     /// 用于跳转支付宝页面的信息
     ///
-    /// Wire name `pageRedirectionData`.
+    /// Wire name `pageRedirectionData`; example `https://openapi.alipay.com/gateway.do?method=alipay.trade.wap.pa…`.
     #[serde(
         rename = "pageRedirectionData",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -4954,17 +6373,17 @@ pub struct AlipayTradeWapPayResponse {
     pub page_redirection_data: ::std::option::Option<::std::string::String>,
     /// 收款支付宝账号对应的支付宝唯一用户号
     ///
-    /// Wire name `seller_id`.
+    /// Wire name `seller_id`; max length 28; example `2088111111116894`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seller_id: ::std::option::Option<::std::string::String>,
     /// 该笔订单的资金总额
     ///
-    /// Wire name `total_amount`.
+    /// Wire name `total_amount`; max length 11; example `9.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_amount: ::std::option::Option<::std::string::String>,
     /// 该交易在支付宝系统中的交易流水号
     ///
-    /// Wire name `trade_no`.
+    /// Wire name `trade_no`; max length 64; example `2014112400001000340011111118`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_no: ::std::option::Option<::std::string::String>,
 }
@@ -4981,27 +6400,27 @@ pub struct AlipayTradeWapPayResponse {
 pub struct BkAgentReqInfo {
     /// 收单机构在清算组织登记或分配的机构代码
     ///
-    /// Wire name `acq_code`.
+    /// Wire name `acq_code`; max length 16; example `12345678`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acq_code: ::std::option::Option<::std::string::String>,
     /// 终端设备类型
     ///
-    /// Wire name `device_type`.
+    /// Wire name `device_type`; max length 2; example `11`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub device_type: ::std::option::Option<::std::string::String>,
     /// 终端设备实时经纬度信息
     ///
-    /// Wire name `location`.
+    /// Wire name `location`; max length 32; example `+37.28/-121.268`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
     /// 收单机构在清算组织登记的商户编码
     ///
-    /// Wire name `merch_code`.
+    /// Wire name `merch_code`; max length 32; example `123412341234`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merch_code: ::std::option::Option<::std::string::String>,
     /// 终端类型填写为
     ///
-    /// Wire name `serial_num`.
+    /// Wire name `serial_num`; max length 50; example `123123123123`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub serial_num: ::std::option::Option<::std::string::String>,
 }
@@ -5074,27 +6493,27 @@ impl BkAgentReqInfo {
 pub struct BkAgentRespInfo {
     /// 枚举值
     ///
-    /// Wire name `bindclrissr_id`.
+    /// Wire name `bindclrissr_id`; example `1234`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bindclrissr_id: ::std::option::Option<::std::string::String>,
     /// 付款机构在清算组织登记或分配的机构代码
     ///
-    /// Wire name `bindpyeracctbk_id`.
+    /// Wire name `bindpyeracctbk_id`; example `10200000000000000000`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bindpyeracctbk_id: ::std::option::Option<::std::string::String>,
     /// 原快捷交易流水号
     ///
-    /// Wire name `bindtrx_id`.
+    /// Wire name `bindtrx_id`; example `10800000000000000000`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bindtrx_id: ::std::option::Option<::std::string::String>,
     /// 用户在银行付款账号的标记化处理编号
     ///
-    /// Wire name `bkpyeruser_code`.
+    /// Wire name `bkpyeruser_code`; example `123412341234`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bkpyeruser_code: ::std::option::Option<::std::string::String>,
     /// 设备推测位置
     ///
-    /// Wire name `estter_location`.
+    /// Wire name `estter_location`; example `+37.28/-121.268`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub estter_location: ::std::option::Option<::std::string::String>,
 }
@@ -5111,57 +6530,57 @@ pub struct BkAgentRespInfo {
 pub struct BusinessParams {
     /// 实际订单时间
     ///
-    /// Wire name `actual_order_time`.
+    /// Wire name `actual_order_time`; max length 256; example `2019-05-14 09:18:55`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub actual_order_time: ::std::option::Option<::std::string::String>,
     /// 买家备注信息
     ///
-    /// Wire name `buyer_memo`.
+    /// Wire name `buyer_memo`; example `请尽快发货`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_memo: ::std::option::Option<::std::string::String>,
     /// 校园卡编号
     ///
-    /// Wire name `campus_card`.
+    /// Wire name `campus_card`; max length 64; example `0000306634`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub campus_card: ::std::option::Option<::std::string::String>,
     /// 虚拟卡卡类型
     ///
-    /// Wire name `card_type`.
+    /// Wire name `card_type`; max length 32; example `T0HK0000`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub card_type: ::std::option::Option<::std::string::String>,
     /// 因公付金额
     ///
-    /// Wire name `enterprise_pay_amount`.
+    /// Wire name `enterprise_pay_amount`; example `10.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enterprise_pay_amount: ::std::option::Option<::std::string::String>,
     /// 因公付业务信息
     ///
-    /// Wire name `enterprise_pay_info`.
+    /// Wire name `enterprise_pay_info`; example `{"category_list":[{"category":"MEAL","amount":"10.00"}]}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enterprise_pay_info: ::std::option::Option<::std::string::String>,
     /// 收银台强制密码核身参数
     ///
-    /// Wire name `force_pwd`.
+    /// Wire name `force_pwd`; example `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub force_pwd: ::std::option::Option<::std::string::String>,
     /// 商户传入的交易税费
     ///
-    /// Wire name `good_taxes`.
+    /// Wire name `good_taxes`; max length 32; example `10.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub good_taxes: ::std::option::Option<::std::string::String>,
     /// 商户端创建订单的
     ///
-    /// Wire name `mc_create_trade_ip`.
+    /// Wire name `mc_create_trade_ip`; max length 128; example `127.0.0.1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mc_create_trade_ip: ::std::option::Option<::std::string::String>,
     /// 信用预授权转交易阶段
     ///
-    /// Wire name `priority_unfreeze_asset`.
+    /// Wire name `priority_unfreeze_asset`; example `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub priority_unfreeze_asset: ::std::option::Option<::std::string::String>,
     /// 当需要在
     ///
-    /// Wire name `tiny_app_merchant_biz_type`.
+    /// Wire name `tiny_app_merchant_biz_type`; example `DEFAULT`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tiny_app_merchant_biz_type: ::std::option::Option<::std::string::String>,
 }
@@ -5294,27 +6713,27 @@ impl BusinessParams {
 pub struct ChargeInfo {
     /// 实收费用
     ///
-    /// Wire name `charge_fee`.
+    /// Wire name `charge_fee`; max length 11; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_fee: ::std::option::Option<::std::string::String>,
     /// 收单手续费trade
     ///
-    /// Wire name `charge_type`.
+    /// Wire name `charge_type`; max length 64; example `trade`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_type: ::std::option::Option<::std::string::String>,
     /// 是否合约指定收费账号出资
     ///
-    /// Wire name `is_rating_on_switch`.
+    /// Wire name `is_rating_on_switch`; example `Y`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_rating_on_switch: ::std::option::Option<::std::string::String>,
     /// 是否收款账号出资
     ///
-    /// Wire name `is_rating_on_trade_receiver`.
+    /// Wire name `is_rating_on_trade_receiver`; example `Y`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_rating_on_trade_receiver: ::std::option::Option<::std::string::String>,
     /// 原始费用
     ///
-    /// Wire name `original_charge_fee`.
+    /// Wire name `original_charge_fee`; max length 11; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub original_charge_fee: ::std::option::Option<::std::string::String>,
     /// 组合支付收费明细
@@ -5324,7 +6743,7 @@ pub struct ChargeInfo {
     pub sub_fee_detail_list: ::std::option::Option<::std::vec::Vec<SubFee>>,
     /// 签约费率
     ///
-    /// Wire name `switch_fee_rate`.
+    /// Wire name `switch_fee_rate`; max length 64; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub switch_fee_rate: ::std::option::Option<::std::string::String>,
 }
@@ -5341,9 +6760,9 @@ pub struct ChargeInfo {
 pub struct CloseExtendParams {
     /// 标识是否通过其他方式履约
     ///
-    /// Wire name `is_fulfilled`.
+    /// Wire name `is_fulfilled`; example `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub is_fulfilled: ::std::option::Option<::std::string::String>,
+    pub is_fulfilled: ::std::option::Option<CloseExtendParamsIsFulfilled>,
 }
 impl CloseExtendParams {
     /// Creates the model; every field is optional.
@@ -5356,10 +6775,80 @@ impl CloseExtendParams {
     #[must_use]
     pub fn is_fulfilled(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<CloseExtendParamsIsFulfilled>,
     ) -> Self {
         self.is_fulfilled = ::std::option::Option::Some(value.into());
         self
+    }
+}
+/// 标识是否通过其他方式履约
+///
+/// example `true`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum CloseExtendParamsIsFulfilled {
+    /// `true`
+    True,
+    /// `false`
+    False,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl CloseExtendParamsIsFulfilled {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::True => "true",
+            Self::False => "false",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for CloseExtendParamsIsFulfilled {
+    fn from(value: &str) -> Self {
+        match value {
+            "true" => Self::True,
+            "false" => Self::False,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for CloseExtendParamsIsFulfilled {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "true" => Self::True,
+            "false" => Self::False,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for CloseExtendParamsIsFulfilled {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for CloseExtendParamsIsFulfilled {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for CloseExtendParamsIsFulfilled {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 /// `ContributeDetail`
@@ -5374,12 +6863,12 @@ impl CloseExtendParams {
 pub struct ContributeDetail {
     /// 出资方金额
     ///
-    /// Wire name `contribute_amount`.
+    /// Wire name `contribute_amount`; max length 8; example `8.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contribute_amount: ::std::option::Option<::std::string::String>,
     /// 出资方类型
     ///
-    /// Wire name `contribute_type`.
+    /// Wire name `contribute_type`; max length 32; example `TMARKETING`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contribute_type: ::std::option::Option<::std::string::String>,
 }
@@ -5395,17 +6884,17 @@ pub struct ContributeDetail {
 pub struct EnterprisePayInfo {
     /// 因公付业务信息
     ///
-    /// Wire name `biz_info`.
+    /// Wire name `biz_info`; example `{"enterprise_pay_type":"PERSONAL"}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub biz_info: ::std::option::Option<::std::string::String>,
     /// 开票金额
     ///
-    /// Wire name `invoice_amount`.
+    /// Wire name `invoice_amount`; example `80.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub invoice_amount: ::std::option::Option<::std::string::String>,
     /// 是否包含因公付资产
     ///
-    /// Wire name `is_use_enterprise_pay`.
+    /// Wire name `is_use_enterprise_pay`; example `false`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_use_enterprise_pay: ::std::option::Option<bool>,
 }
@@ -5422,44 +6911,44 @@ pub struct EnterprisePayInfo {
 pub struct ExtUserInfo {
     /// 买家证件号
     ///
-    /// Wire name `cert_no`.
+    /// Wire name `cert_no`; max length 64; example `362334768769238881`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cert_no: ::std::option::Option<::std::string::String>,
     /// 指定买家证件类型
     ///
-    /// Wire name `cert_type`.
+    /// Wire name `cert_type`; max length 32; example `IDENTITY_CARD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cert_type: ::std::option::Option<::std::string::String>,
+    pub cert_type: ::std::option::Option<ExtUserInfoCertType>,
     /// 是否强制校验买家身份
     ///
-    /// Wire name `fix_buyer`.
+    /// Wire name `fix_buyer`; max length 8; example `F`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fix_buyer: ::std::option::Option<::std::string::String>,
+    pub fix_buyer: ::std::option::Option<ExtUserInfoFixBuyer>,
     /// 买家加密身份信息
     ///
-    /// Wire name `identity_hash`.
+    /// Wire name `identity_hash`; max length 128; example `27bfcd1dee4f22c8fe8a2374af9b660419d1361b1c207e9b41a754a113f38fcc`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub identity_hash: ::std::option::Option<::std::string::String>,
     /// 允许的最小买家年龄
     ///
-    /// Wire name `min_age`.
+    /// Wire name `min_age`; max length 3; example `18`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub min_age: ::std::option::Option<::std::string::String>,
     /// 指定买家手机号
     ///
-    /// Wire name `mobile`.
+    /// Wire name `mobile`; max length 20; example `16587658765`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mobile: ::std::option::Option<::std::string::String>,
     /// 指定买家姓名
     ///
-    /// Wire name `name`.
+    /// Wire name `name`; max length 16; example `李明`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     /// 是否强制校验买家信息
     ///
-    /// Wire name `need_check_info`.
+    /// Wire name `need_check_info`; max length 1; example `F`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub need_check_info: ::std::option::Option<::std::string::String>,
+    pub need_check_info: ::std::option::Option<ExtUserInfoNeedCheckInfo>,
 }
 impl ExtUserInfo {
     /// Creates the model; every field is optional.
@@ -5488,7 +6977,7 @@ impl ExtUserInfo {
     #[must_use]
     pub fn cert_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<ExtUserInfoCertType>,
     ) -> Self {
         self.cert_type = ::std::option::Option::Some(value.into());
         self
@@ -5497,7 +6986,7 @@ impl ExtUserInfo {
     #[must_use]
     pub fn fix_buyer(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<ExtUserInfoFixBuyer>,
     ) -> Self {
         self.fix_buyer = ::std::option::Option::Some(value.into());
         self
@@ -5542,10 +7031,235 @@ impl ExtUserInfo {
     #[must_use]
     pub fn need_check_info(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<ExtUserInfoNeedCheckInfo>,
     ) -> Self {
         self.need_check_info = ::std::option::Option::Some(value.into());
         self
+    }
+}
+/// 指定买家证件类型
+///
+/// max length 32; example `IDENTITY_CARD`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum ExtUserInfoCertType {
+    /// `IDENTITY_CARD`
+    IdentityCard,
+    /// `PASSPORT`
+    Passport,
+    /// `OFFICER_CARD`
+    OfficerCard,
+    /// `SOLDIER_CARD`
+    SoldierCard,
+    /// `HOKOU`
+    Hokou,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl ExtUserInfoCertType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::IdentityCard => "IDENTITY_CARD",
+            Self::Passport => "PASSPORT",
+            Self::OfficerCard => "OFFICER_CARD",
+            Self::SoldierCard => "SOLDIER_CARD",
+            Self::Hokou => "HOKOU",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for ExtUserInfoCertType {
+    fn from(value: &str) -> Self {
+        match value {
+            "IDENTITY_CARD" => Self::IdentityCard,
+            "PASSPORT" => Self::Passport,
+            "OFFICER_CARD" => Self::OfficerCard,
+            "SOLDIER_CARD" => Self::SoldierCard,
+            "HOKOU" => Self::Hokou,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for ExtUserInfoCertType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "IDENTITY_CARD" => Self::IdentityCard,
+            "PASSPORT" => Self::Passport,
+            "OFFICER_CARD" => Self::OfficerCard,
+            "SOLDIER_CARD" => Self::SoldierCard,
+            "HOKOU" => Self::Hokou,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for ExtUserInfoCertType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for ExtUserInfoCertType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ExtUserInfoCertType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 是否强制校验买家身份
+///
+/// max length 8; example `F`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum ExtUserInfoFixBuyer {
+    /// `T`
+    T,
+    /// `F`
+    F,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl ExtUserInfoFixBuyer {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::T => "T",
+            Self::F => "F",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for ExtUserInfoFixBuyer {
+    fn from(value: &str) -> Self {
+        match value {
+            "T" => Self::T,
+            "F" => Self::F,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for ExtUserInfoFixBuyer {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "T" => Self::T,
+            "F" => Self::F,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for ExtUserInfoFixBuyer {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for ExtUserInfoFixBuyer {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ExtUserInfoFixBuyer {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 是否强制校验买家信息
+///
+/// max length 1; example `F`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum ExtUserInfoNeedCheckInfo {
+    /// `T`
+    T,
+    /// `F`
+    F,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl ExtUserInfoNeedCheckInfo {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::T => "T",
+            Self::F => "F",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for ExtUserInfoNeedCheckInfo {
+    fn from(value: &str) -> Self {
+        match value {
+            "T" => Self::T,
+            "F" => Self::F,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for ExtUserInfoNeedCheckInfo {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "T" => Self::T,
+            "F" => Self::F,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for ExtUserInfoNeedCheckInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for ExtUserInfoNeedCheckInfo {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ExtUserInfoNeedCheckInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 /// `ExtendParams`
@@ -5561,52 +7275,52 @@ impl ExtUserInfo {
 pub struct ExtendParams {
     /// 卡类型
     ///
-    /// Wire name `card_type`.
+    /// Wire name `card_type`; max length 32; example `S0JP0000`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub card_type: ::std::option::Option<::std::string::String>,
     /// 信用参数
     ///
-    /// Wire name `credit_ext_info`.
+    /// Wire name `credit_ext_info`; example `{"category":"CHARGE_PILE_CAR","serviceId":"202004280000000000000…`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub credit_ext_info: ::std::option::Option<::std::string::String>,
     /// 使用花呗分期要进行的分期数
     ///
-    /// Wire name `hb_fq_num`.
+    /// Wire name `hb_fq_num`; max length 5; example `3`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hb_fq_num: ::std::option::Option<::std::string::String>,
     /// hb fq seller percent
     ///
-    /// Wire name `hb_fq_seller_percent`.
+    /// Wire name `hb_fq_seller_percent`; max length 3; example `100`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hb_fq_seller_percent: ::std::option::Option<::std::string::String>,
     /// 行业数据回流信息
     ///
-    /// Wire name `industry_reflux_info`.
+    /// Wire name `industry_reflux_info`; max length 512; example `{"scene_code":"metro_tradeorder","channel":"xxxx","scene_data":{…`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub industry_reflux_info: ::std::option::Option<::std::string::String>,
     /// 是否进行资金冻结
     ///
-    /// Wire name `royalty_freeze`.
+    /// Wire name `royalty_freeze`; example `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub royalty_freeze: ::std::option::Option<::std::string::String>,
+    pub royalty_freeze: ::std::option::Option<ExtendParamsRoyaltyFreeze>,
     /// 特殊场景下
     ///
-    /// Wire name `specified_seller_name`.
+    /// Wire name `specified_seller_name`; max length 32; example `XXX的跨境小铺`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub specified_seller_name: ::std::option::Option<::std::string::String>,
     /// 系统商编号
     ///
-    /// Wire name `sys_service_provider_id`.
+    /// Wire name `sys_service_provider_id`; max length 64; example `2088511833207846`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sys_service_provider_id: ::std::option::Option<::std::string::String>,
     /// 公域商品交易分期单ID
     ///
-    /// Wire name `tc_installment_order_id`.
+    /// Wire name `tc_installment_order_id`; example `2023082222001430261404112345`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tc_installment_order_id: ::std::option::Option<::std::string::String>,
     /// 公域商品交易业务订单ID
     ///
-    /// Wire name `trade_component_order_id`.
+    /// Wire name `trade_component_order_id`; example `2023060801502300000000002222`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_component_order_id: ::std::option::Option<::std::string::String>,
 }
@@ -5675,7 +7389,7 @@ impl ExtendParams {
     #[must_use]
     pub fn royalty_freeze(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<ExtendParamsRoyaltyFreeze>,
     ) -> Self {
         self.royalty_freeze = ::std::option::Option::Some(value.into());
         self
@@ -5717,6 +7431,76 @@ impl ExtendParams {
         self
     }
 }
+/// 是否进行资金冻结
+///
+/// example `true`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum ExtendParamsRoyaltyFreeze {
+    /// `true`
+    True,
+    /// `false`
+    False,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl ExtendParamsRoyaltyFreeze {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::True => "true",
+            Self::False => "false",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for ExtendParamsRoyaltyFreeze {
+    fn from(value: &str) -> Self {
+        match value {
+            "true" => Self::True,
+            "false" => Self::False,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for ExtendParamsRoyaltyFreeze {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "true" => Self::True,
+            "false" => Self::False,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for ExtendParamsRoyaltyFreeze {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for ExtendParamsRoyaltyFreeze {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ExtendParamsRoyaltyFreeze {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
 /// `FulfillmentDetail`
 #[derive(
     ::std::fmt::Debug,
@@ -5729,17 +7513,17 @@ impl ExtendParams {
 pub struct FulfillmentDetail {
     /// 履约金额
     ///
-    /// Wire name `fulfillment_amount`.
+    /// Wire name `fulfillment_amount`; example `88.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fulfillment_amount: ::std::option::Option<::std::string::String>,
     /// 履约支付时间
     ///
-    /// Wire name `gmt_payment`.
+    /// Wire name `gmt_payment`; example `2021-03-26 10:26:43`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gmt_payment: ::std::option::Option<::std::string::String>,
     /// 商户发起履约请求时
     ///
-    /// Wire name `out_request_no`.
+    /// Wire name `out_request_no`; example `2021032601`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_request_no: ::std::option::Option<::std::string::String>,
 }
@@ -5748,7 +7532,6 @@ pub struct FulfillmentDetail {
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize,
     ::serde::Deserialize
 )]
@@ -5756,57 +7539,53 @@ pub struct FulfillmentDetail {
 pub struct GoodsDetail {
     /// 支付宝定义的统一商品编号
     ///
-    /// Wire name `alipay_goods_id`.
+    /// Wire name `alipay_goods_id`; max length 32; example `20010001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alipay_goods_id: ::std::option::Option<::std::string::String>,
     /// 商品描述信息
     ///
-    /// Wire name `body`.
+    /// Wire name `body`; max length 1000; example `特价手机`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub body: ::std::option::Option<::std::string::String>,
     /// 商品类目树
     ///
-    /// Wire name `categories_tree`.
+    /// Wire name `categories_tree`; max length 128; example `124868003|126232002|126252004`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub categories_tree: ::std::option::Option<::std::string::String>,
     /// 商品类目
     ///
-    /// Wire name `goods_category`.
+    /// Wire name `goods_category`; max length 24; example `34543238`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_category: ::std::option::Option<::std::string::String>,
     /// 商品的编号
     ///
-    /// Wire name `goods_id`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_id: ::std::option::Option<::std::string::String>,
+    /// Wire name `goods_id`; required; max length 64; example `apple-01`.
+    pub goods_id: ::std::string::String,
     /// 商品名称
     ///
-    /// Wire name `goods_name`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_name: ::std::option::Option<::std::string::String>,
+    /// Wire name `goods_name`; required; max length 256; example `ipad`.
+    pub goods_name: ::std::string::String,
     /// 商家侧小程序商品ID
     ///
-    /// Wire name `out_item_id`.
+    /// Wire name `out_item_id`; max length 64; example `outItem_01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_item_id: ::std::option::Option<::std::string::String>,
     /// 商家侧小程序商品ID
     ///
-    /// Wire name `out_sku_id`.
+    /// Wire name `out_sku_id`; max length 64; example `outSku_01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_sku_id: ::std::option::Option<::std::string::String>,
     /// 商品单价
     ///
-    /// Wire name `price`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub price: ::std::option::Option<::std::string::String>,
+    /// Wire name `price`; required; max length 9; example `2000`.
+    pub price: ::std::string::String,
     /// 商品数量
     ///
-    /// Wire name `quantity`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub quantity: ::std::option::Option<i64>,
+    /// Wire name `quantity`; required; example `1`.
+    pub quantity: i64,
     /// 商品的展示地址
     ///
-    /// Wire name `show_url`.
+    /// Wire name `show_url`; max length 400; example `http://www.alipay.com/xxx.jpg`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub show_url: ::std::option::Option<::std::string::String>,
     /// 商品69条码
@@ -5816,19 +7595,24 @@ pub struct GoodsDetail {
     pub goods_ean_id: ::std::option::Option<::std::string::String>,
 }
 impl GoodsDetail {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(
+        goods_id: impl ::std::convert::Into<::std::string::String>,
+        goods_name: impl ::std::convert::Into<::std::string::String>,
+        price: impl ::std::convert::Into<::std::string::String>,
+        quantity: impl ::std::convert::Into<i64>,
+    ) -> Self {
         Self {
             alipay_goods_id: ::std::option::Option::None,
             body: ::std::option::Option::None,
             categories_tree: ::std::option::Option::None,
             goods_category: ::std::option::Option::None,
-            goods_id: ::std::option::Option::None,
-            goods_name: ::std::option::Option::None,
+            goods_id: goods_id.into(),
+            goods_name: goods_name.into(),
             out_item_id: ::std::option::Option::None,
             out_sku_id: ::std::option::Option::None,
-            price: ::std::option::Option::None,
-            quantity: ::std::option::Option::None,
+            price: price.into(),
+            quantity: quantity.into(),
             show_url: ::std::option::Option::None,
             goods_ean_id: ::std::option::Option::None,
         }
@@ -5875,7 +7659,7 @@ impl GoodsDetail {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.goods_id = ::std::option::Option::Some(value.into());
+        self.goods_id = value.into();
         self
     }
     /// Sets `goods_name`.
@@ -5884,7 +7668,7 @@ impl GoodsDetail {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.goods_name = ::std::option::Option::Some(value.into());
+        self.goods_name = value.into();
         self
     }
     /// Sets `out_item_id`.
@@ -5911,13 +7695,13 @@ impl GoodsDetail {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.price = ::std::option::Option::Some(value.into());
+        self.price = value.into();
         self
     }
     /// Sets `quantity`.
     #[must_use]
     pub fn quantity(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.quantity = ::std::option::Option::Some(value.into());
+        self.quantity = value.into();
         self
     }
     /// Sets `show_url`.
@@ -5951,17 +7735,17 @@ impl GoodsDetail {
 pub struct HbFqPayInfo {
     /// 用户使用花呗分期支付的金额数
     ///
-    /// Wire name `fq_amount`.
+    /// Wire name `fq_amount`; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fq_amount: ::std::option::Option<::std::string::String>,
     /// 提供分期服务的机构ID
     ///
-    /// Wire name `fq_inst_id`.
+    /// Wire name `fq_inst_id`; example `17`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fq_inst_id: ::std::option::Option<::std::string::String>,
     /// 用户使用花呗分期支付的分期数
     ///
-    /// Wire name `user_install_num`.
+    /// Wire name `user_install_num`; example `3`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_install_num: ::std::option::Option<::std::string::String>,
 }
@@ -5977,62 +7761,62 @@ pub struct HbFqPayInfo {
 pub struct IntactChargeInfo {
     /// 实际收费金额
     ///
-    /// Wire name `actual_amount`.
+    /// Wire name `actual_amount`; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub actual_amount: ::std::option::Option<::std::string::String>,
     /// 收费类型
     ///
-    /// Wire name `bill_type`.
+    /// Wire name `bill_type`; example `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bill_type: ::std::option::Option<::std::string::String>,
     /// 收费时间
     ///
-    /// Wire name `gmt_pay`.
+    /// Wire name `gmt_pay`; example `2022-01-01 10:00:00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gmt_pay: ::std::option::Option<::std::string::String>,
     /// 是否退费
     ///
-    /// Wire name `is_refund`.
+    /// Wire name `is_refund`; example `false`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_refund: ::std::option::Option<bool>,
     /// 外部请求号
     ///
-    /// Wire name `out_biz_no`.
+    /// Wire name `out_biz_no`; example `202201010001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_biz_no: ::std::option::Option<::std::string::String>,
     /// 应收费金额
     ///
-    /// Wire name `plan_amount`.
+    /// Wire name `plan_amount`; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub plan_amount: ::std::option::Option<::std::string::String>,
     /// 收费产品
     ///
-    /// Wire name `product_name`.
+    /// Wire name `product_name`; example `当面付`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub product_name: ::std::option::Option<::std::string::String>,
     /// 收费唯一id
     ///
-    /// Wire name `service_target`.
+    /// Wire name `service_target`; example `SELLER`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_target: ::std::option::Option<::std::string::String>,
     /// 收费类型
     ///
-    /// Wire name `service_type`.
+    /// Wire name `service_type`; example `TRADE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_type: ::std::option::Option<::std::string::String>,
     /// 状态
     ///
-    /// Wire name `status`.
+    /// Wire name `status`; example `SUCCESS`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
     /// 收费目标账号
     ///
-    /// Wire name `target_account_no`.
+    /// Wire name `target_account_no`; example `2088101117955611`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub target_account_no: ::std::option::Option<::std::string::String>,
     /// 收费目标uid
     ///
-    /// Wire name `target_user_id`.
+    /// Wire name `target_user_id`; example `2088101117955611`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub target_user_id: ::std::option::Option<::std::string::String>,
 }
@@ -6049,7 +7833,7 @@ pub struct IntactChargeInfo {
 pub struct InvoiceInfo {
     /// 开票内容
     ///
-    /// Wire name `details`.
+    /// Wire name `details`; max length 400; example `[{"code":"100294400","name":"服饰","num":"2","sumPrice":"200.00","…`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub details: ::std::option::Option<::std::string::String>,
     /// 开票关键信息
@@ -6095,17 +7879,17 @@ impl InvoiceInfo {
 pub struct InvoiceKeyInfo {
     /// 开票商户名称
     ///
-    /// Wire name `invoice_merchant_name`.
+    /// Wire name `invoice_merchant_name`; max length 80; example `ABC|003`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub invoice_merchant_name: ::std::option::Option<::std::string::String>,
     /// 该交易是否支持开票
     ///
-    /// Wire name `is_support_invoice`.
+    /// Wire name `is_support_invoice`; example `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_support_invoice: ::std::option::Option<bool>,
     /// 税号
     ///
-    /// Wire name `tax_num`.
+    /// Wire name `tax_num`; max length 30; example `1464888883494`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tax_num: ::std::option::Option<::std::string::String>,
 }
@@ -6156,7 +7940,7 @@ impl InvoiceKeyInfo {
 pub struct LogisticsDetail {
     /// 物流类型
     ///
-    /// Wire name `logistics_type`.
+    /// Wire name `logistics_type`; example `EXPRESS`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub logistics_type: ::std::option::Option<::std::string::String>,
 }
@@ -6190,54 +7974,54 @@ impl LogisticsDetail {
 pub struct OpenApiRoyaltyDetailInfoPojo {
     /// 分账的金额
     ///
-    /// Wire name `amount`.
+    /// Wire name `amount`; max length 9; example `0.1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
     /// 分账信息中分账百分比
     ///
-    /// Wire name `amount_percentage`.
+    /// Wire name `amount_percentage`; example `100`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount_percentage: ::std::option::Option<i64>,
     /// 分账描述
     ///
-    /// Wire name `desc`.
+    /// Wire name `desc`; max length 1000; example `分账给2088101126708402`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub desc: ::std::option::Option<::std::string::String>,
     /// 可选值
     ///
-    /// Wire name `royalty_scene`.
+    /// Wire name `royalty_scene`; example `达人佣金`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub royalty_scene: ::std::option::Option<::std::string::String>,
     /// 分账类型
     ///
-    /// Wire name `royalty_type`.
+    /// Wire name `royalty_type`; example `transfer`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub royalty_type: ::std::option::Option<::std::string::String>,
+    pub royalty_type: ::std::option::Option<OpenApiRoyaltyDetailInfoPojoRoyaltyType>,
     /// 收入方账户
     ///
-    /// Wire name `trans_in`.
+    /// Wire name `trans_in`; example `2088101126708402`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_in: ::std::option::Option<::std::string::String>,
     /// 分账收款方姓名
     ///
-    /// Wire name `trans_in_name`.
+    /// Wire name `trans_in_name`; example `张三`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_in_name: ::std::option::Option<::std::string::String>,
     /// 收入方账户类型
     ///
-    /// Wire name `trans_in_type`.
+    /// Wire name `trans_in_type`; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trans_in_type: ::std::option::Option<::std::string::String>,
+    pub trans_in_type: ::std::option::Option<OpenApiRoyaltyDetailInfoPojoTransInType>,
     /// 支出方账户
     ///
-    /// Wire name `trans_out`.
+    /// Wire name `trans_out`; example `2088101126765726`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_out: ::std::option::Option<::std::string::String>,
     /// 支出方账户类型
     ///
-    /// Wire name `trans_out_type`.
+    /// Wire name `trans_out_type`; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trans_out_type: ::std::option::Option<::std::string::String>,
+    pub trans_out_type: ::std::option::Option<OpenApiRoyaltyDetailInfoPojoTransOutType>,
 }
 impl OpenApiRoyaltyDetailInfoPojo {
     /// Creates the model; every field is optional.
@@ -6292,7 +8076,7 @@ impl OpenApiRoyaltyDetailInfoPojo {
     #[must_use]
     pub fn royalty_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<OpenApiRoyaltyDetailInfoPojoRoyaltyType>,
     ) -> Self {
         self.royalty_type = ::std::option::Option::Some(value.into());
         self
@@ -6319,7 +8103,7 @@ impl OpenApiRoyaltyDetailInfoPojo {
     #[must_use]
     pub fn trans_in_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<OpenApiRoyaltyDetailInfoPojoTransInType>,
     ) -> Self {
         self.trans_in_type = ::std::option::Option::Some(value.into());
         self
@@ -6337,10 +8121,243 @@ impl OpenApiRoyaltyDetailInfoPojo {
     #[must_use]
     pub fn trans_out_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<OpenApiRoyaltyDetailInfoPojoTransOutType>,
     ) -> Self {
         self.trans_out_type = ::std::option::Option::Some(value.into());
         self
+    }
+}
+/// 分账类型
+///
+/// example `transfer`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum OpenApiRoyaltyDetailInfoPojoRoyaltyType {
+    /// `transfer`
+    Transfer,
+    /// `replenish`
+    Replenish,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl OpenApiRoyaltyDetailInfoPojoRoyaltyType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Transfer => "transfer",
+            Self::Replenish => "replenish",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for OpenApiRoyaltyDetailInfoPojoRoyaltyType {
+    fn from(value: &str) -> Self {
+        match value {
+            "transfer" => Self::Transfer,
+            "replenish" => Self::Replenish,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for OpenApiRoyaltyDetailInfoPojoRoyaltyType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "transfer" => Self::Transfer,
+            "replenish" => Self::Replenish,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for OpenApiRoyaltyDetailInfoPojoRoyaltyType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for OpenApiRoyaltyDetailInfoPojoRoyaltyType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for OpenApiRoyaltyDetailInfoPojoRoyaltyType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 收入方账户类型
+///
+/// example `userId`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum OpenApiRoyaltyDetailInfoPojoTransInType {
+    /// `userId`
+    UserId,
+    /// `cardAliasNo`
+    CardAliasNo,
+    /// `loginName`
+    LoginName,
+    /// `openId`
+    OpenId,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl OpenApiRoyaltyDetailInfoPojoTransInType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::UserId => "userId",
+            Self::CardAliasNo => "cardAliasNo",
+            Self::LoginName => "loginName",
+            Self::OpenId => "openId",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for OpenApiRoyaltyDetailInfoPojoTransInType {
+    fn from(value: &str) -> Self {
+        match value {
+            "userId" => Self::UserId,
+            "cardAliasNo" => Self::CardAliasNo,
+            "loginName" => Self::LoginName,
+            "openId" => Self::OpenId,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for OpenApiRoyaltyDetailInfoPojoTransInType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "userId" => Self::UserId,
+            "cardAliasNo" => Self::CardAliasNo,
+            "loginName" => Self::LoginName,
+            "openId" => Self::OpenId,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for OpenApiRoyaltyDetailInfoPojoTransInType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for OpenApiRoyaltyDetailInfoPojoTransInType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for OpenApiRoyaltyDetailInfoPojoTransInType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 支出方账户类型
+///
+/// example `userId`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum OpenApiRoyaltyDetailInfoPojoTransOutType {
+    /// `userId`
+    UserId,
+    /// `cardAliasNo`
+    CardAliasNo,
+    /// `loginName`
+    LoginName,
+    /// `openId`
+    OpenId,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl OpenApiRoyaltyDetailInfoPojoTransOutType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::UserId => "userId",
+            Self::CardAliasNo => "cardAliasNo",
+            Self::LoginName => "loginName",
+            Self::OpenId => "openId",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for OpenApiRoyaltyDetailInfoPojoTransOutType {
+    fn from(value: &str) -> Self {
+        match value {
+            "userId" => Self::UserId,
+            "cardAliasNo" => Self::CardAliasNo,
+            "loginName" => Self::LoginName,
+            "openId" => Self::OpenId,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for OpenApiRoyaltyDetailInfoPojoTransOutType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "userId" => Self::UserId,
+            "cardAliasNo" => Self::CardAliasNo,
+            "loginName" => Self::LoginName,
+            "openId" => Self::OpenId,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for OpenApiRoyaltyDetailInfoPojoTransOutType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for OpenApiRoyaltyDetailInfoPojoTransOutType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for OpenApiRoyaltyDetailInfoPojoTransOutType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 /// `OpenApiSpecifiedChannelParamsPojo`
@@ -6356,12 +8373,12 @@ impl OpenApiRoyaltyDetailInfoPojo {
 pub struct OpenApiSpecifiedChannelParamsPojo {
     /// 资产类型编码
     ///
-    /// Wire name `asset_type_code`.
+    /// Wire name `asset_type_code`; example `BANKCARD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub asset_type_code: ::std::option::Option<::std::string::String>,
     /// 机构描述
     ///
-    /// Wire name `inst_id`.
+    /// Wire name `inst_id`; example `ICBC`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub inst_id: ::std::option::Option<::std::string::String>,
 }
@@ -6405,12 +8422,12 @@ impl OpenApiSpecifiedChannelParamsPojo {
 pub struct PayParams {
     /// 普通异步支付
     ///
-    /// Wire name `async_type`.
+    /// Wire name `async_type`; example `NORMAL_ASYNC`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub async_type: ::std::option::Option<::std::string::String>,
     /// 重试类型
     ///
-    /// Wire name `retry_type`.
+    /// Wire name `retry_type`; example `RETRY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub retry_type: ::std::option::Option<::std::string::String>,
 }
@@ -6453,12 +8470,12 @@ impl PayParams {
 pub struct PaymentInfoWithId {
     /// 支付单id
     ///
-    /// Wire name `payment_ids`.
+    /// Wire name `payment_ids`; example `["2023010100000001"]`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payment_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// 支付资金类型
     ///
-    /// Wire name `type`.
+    /// Wire name `type`; example `PAY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub r#type: ::std::option::Option<::std::string::String>,
 }
@@ -6475,19 +8492,19 @@ pub struct PaymentInfoWithId {
 pub struct PeriodRuleParams {
     /// execute time
     ///
-    /// Wire name `execute_time`.
+    /// Wire name `execute_time`; max length 32; example `2019-01-23`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub execute_time: ::std::option::Option<::std::string::String>,
     /// 周期数period是周期扣款产品必填
     ///
-    /// Wire name `period`.
+    /// Wire name `period`; example `3`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub period: ::std::option::Option<i64>,
     /// period type
     ///
-    /// Wire name `period_type`.
+    /// Wire name `period_type`; max length 20; example `DAY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub period_type: ::std::option::Option<::std::string::String>,
+    pub period_type: ::std::option::Option<PeriodRuleParamsPeriodType>,
     /// `scene_rule_params`
     ///
     /// Wire name `scene_rule_params`.
@@ -6495,17 +8512,17 @@ pub struct PeriodRuleParams {
     pub scene_rule_params: ::std::option::Option<SceneRuleParams>,
     /// single amount
     ///
-    /// Wire name `single_amount`.
+    /// Wire name `single_amount`; max length 11; example `10.99`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub single_amount: ::std::option::Option<::std::string::String>,
     /// 总金额限制
     ///
-    /// Wire name `total_amount`.
+    /// Wire name `total_amount`; max length 11; example `600`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_amount: ::std::option::Option<::std::string::String>,
     /// 总扣款次数
     ///
-    /// Wire name `total_payments`.
+    /// Wire name `total_payments`; example `12`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_payments: ::std::option::Option<i64>,
 }
@@ -6541,7 +8558,7 @@ impl PeriodRuleParams {
     #[must_use]
     pub fn period_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<PeriodRuleParamsPeriodType>,
     ) -> Self {
         self.period_type = ::std::option::Option::Some(value.into());
         self
@@ -6580,6 +8597,76 @@ impl PeriodRuleParams {
         self
     }
 }
+/// period type
+///
+/// max length 20; example `DAY`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum PeriodRuleParamsPeriodType {
+    /// `DAY`
+    Day,
+    /// `MONTH`
+    Month,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl PeriodRuleParamsPeriodType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Day => "DAY",
+            Self::Month => "MONTH",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for PeriodRuleParamsPeriodType {
+    fn from(value: &str) -> Self {
+        match value {
+            "DAY" => Self::Day,
+            "MONTH" => Self::Month,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for PeriodRuleParamsPeriodType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "DAY" => Self::Day,
+            "MONTH" => Self::Month,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for PeriodRuleParamsPeriodType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for PeriodRuleParamsPeriodType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PeriodRuleParamsPeriodType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
 /// `PresetPayToolInfo`
 #[derive(
     ::std::fmt::Debug,
@@ -6592,12 +8679,12 @@ impl PeriodRuleParams {
 pub struct PresetPayToolInfo {
     /// 前置资产金额
     ///
-    /// Wire name `amount`.
+    /// Wire name `amount`; example `["1.00"]`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// 前置资产类型编码
     ///
-    /// Wire name `assert_type_code`.
+    /// Wire name `assert_type_code`; example `HEMA`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub assert_type_code: ::std::option::Option<::std::string::String>,
 }
@@ -6614,7 +8701,7 @@ pub struct PresetPayToolInfo {
 pub struct PromoParam {
     /// 存在延迟扣款这一类的场景
     ///
-    /// Wire name `actual_order_time`.
+    /// Wire name `actual_order_time`; example `2018-09-25 22:47:33`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub actual_order_time: ::std::option::Option<::std::string::String>,
 }
@@ -6648,27 +8735,27 @@ impl PromoParam {
 pub struct ReceiverAddressInfo {
     /// 收货地址
     ///
-    /// Wire name `address`.
+    /// Wire name `address`; example `上海市浦东新区陆家嘴银城中路501号`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
     /// 中国标准城市区域码
     ///
-    /// Wire name `division_code`.
+    /// Wire name `division_code`; example `310115`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub division_code: ::std::option::Option<::std::string::String>,
     /// 收货人手机号
     ///
-    /// Wire name `mobile`.
+    /// Wire name `mobile`; example `13120180615`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mobile: ::std::option::Option<::std::string::String>,
     /// 收货人的姓名
     ///
-    /// Wire name `name`.
+    /// Wire name `name`; example `张三`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     /// 收货地址邮编
     ///
-    /// Wire name `zip`.
+    /// Wire name `zip`; example `200120`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub zip: ::std::option::Option<::std::string::String>,
 }
@@ -6741,12 +8828,12 @@ impl ReceiverAddressInfo {
 pub struct RefundChargeInfo {
     /// 收单手续费trade
     ///
-    /// Wire name `charge_type`.
+    /// Wire name `charge_type`; example `trade`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_type: ::std::option::Option<::std::string::String>,
     /// 实退费用
     ///
-    /// Wire name `refund_charge_fee`.
+    /// Wire name `refund_charge_fee`; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_charge_fee: ::std::option::Option<::std::string::String>,
     /// 组合支付退费明细
@@ -6756,7 +8843,7 @@ pub struct RefundChargeInfo {
     pub refund_sub_fee_detail_list: ::std::option::Option<::std::vec::Vec<RefundSubFee>>,
     /// 签约费率
     ///
-    /// Wire name `switch_fee_rate`.
+    /// Wire name `switch_fee_rate`; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub switch_fee_rate: ::std::option::Option<::std::string::String>,
 }
@@ -6773,29 +8860,29 @@ pub struct RefundChargeInfo {
 pub struct RefundGoodsDetail {
     /// 商品编号
     ///
-    /// Wire name `goods_id`.
+    /// Wire name `goods_id`; max length 64; example `apple-01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_id: ::std::option::Option<::std::string::String>,
     /// 外部商品凭证编号列表
     ///
-    /// Wire name `out_certificate_no_list`.
+    /// Wire name `out_certificate_no_list`; example `["202407013232143241231243243423"]`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_certificate_no_list: ::std::option::Option<
         ::std::vec::Vec<::std::string::String>,
     >,
     /// 商家侧小程序商品ID
     ///
-    /// Wire name `out_item_id`.
+    /// Wire name `out_item_id`; max length 64; example `outItem_01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_item_id: ::std::option::Option<::std::string::String>,
     /// 商家侧小程序商品sku ID
     ///
-    /// Wire name `out_sku_id`.
+    /// Wire name `out_sku_id`; max length 64; example `outSku_01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_sku_id: ::std::option::Option<::std::string::String>,
     /// 该商品的退款总金额
     ///
-    /// Wire name `refund_amount`.
+    /// Wire name `refund_amount`; example `19.50`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_amount: ::std::option::Option<::std::string::String>,
 }
@@ -6868,12 +8955,12 @@ impl RefundGoodsDetail {
 pub struct RefundSubFee {
     /// 实退费用
     ///
-    /// Wire name `refund_charge_fee`.
+    /// Wire name `refund_charge_fee`; example `0.1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_charge_fee: ::std::option::Option<::std::string::String>,
     /// 签约费率
     ///
-    /// Wire name `switch_fee_rate`.
+    /// Wire name `switch_fee_rate`; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub switch_fee_rate: ::std::option::Option<::std::string::String>,
 }
@@ -6882,7 +8969,6 @@ pub struct RefundSubFee {
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize
 )]
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
@@ -6890,60 +8976,59 @@ pub struct RefundSubFee {
 pub struct RoyaltyDetailInfos {
     /// 分账的金额
     ///
-    /// Wire name `amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<::std::string::String>,
+    /// Wire name `amount`; required; max length 9; example `0.1`.
+    pub amount: ::std::string::String,
     /// 分账的比例
     ///
-    /// Wire name `amount_percentage`.
+    /// Wire name `amount_percentage`; max length 3; example `100`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount_percentage: ::std::option::Option<::std::string::String>,
     /// 分账批次号
     ///
-    /// Wire name `batch_no`.
+    /// Wire name `batch_no`; max length 32; example `123`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_no: ::std::option::Option<::std::string::String>,
     /// 分账描述信息
     ///
-    /// Wire name `desc`.
+    /// Wire name `desc`; max length 1000; example `分账测试1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub desc: ::std::option::Option<::std::string::String>,
     /// 商户分账的外部关联号
     ///
-    /// Wire name `out_relation_id`.
+    /// Wire name `out_relation_id`; max length 64; example `20131124001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_relation_id: ::std::option::Option<::std::string::String>,
     /// 分账序列号
     ///
-    /// Wire name `serial_no`.
+    /// Wire name `serial_no`; example `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub serial_no: ::std::option::Option<i64>,
     /// 如果转入账号类型为userId
     ///
-    /// Wire name `trans_in`.
+    /// Wire name `trans_in`; max length 28; example `2088101126708402`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_in: ::std::option::Option<::std::string::String>,
     /// 接受分账金额的账户类型
     ///
-    /// Wire name `trans_in_type`.
+    /// Wire name `trans_in_type`; max length 24; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trans_in_type: ::std::option::Option<::std::string::String>,
+    pub trans_in_type: ::std::option::Option<RoyaltyDetailInfosTransInType>,
     /// 如果转出账号类型为userId
     ///
-    /// Wire name `trans_out`.
+    /// Wire name `trans_out`; max length 16; example `2088101126765726`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_out: ::std::option::Option<::std::string::String>,
     /// 要分账的账户类型
     ///
-    /// Wire name `trans_out_type`.
+    /// Wire name `trans_out_type`; max length 24; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trans_out_type: ::std::option::Option<::std::string::String>,
+    pub trans_out_type: ::std::option::Option<RoyaltyDetailInfosTransOutType>,
 }
 impl RoyaltyDetailInfos {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(amount: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self {
-            amount: ::std::option::Option::None,
+            amount: amount.into(),
             amount_percentage: ::std::option::Option::None,
             batch_no: ::std::option::Option::None,
             desc: ::std::option::Option::None,
@@ -6961,7 +9046,7 @@ impl RoyaltyDetailInfos {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.amount = ::std::option::Option::Some(value.into());
+        self.amount = value.into();
         self
     }
     /// Sets `amount_percentage`.
@@ -7019,7 +9104,7 @@ impl RoyaltyDetailInfos {
     #[must_use]
     pub fn trans_in_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<RoyaltyDetailInfosTransInType>,
     ) -> Self {
         self.trans_in_type = ::std::option::Option::Some(value.into());
         self
@@ -7037,10 +9122,150 @@ impl RoyaltyDetailInfos {
     #[must_use]
     pub fn trans_out_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<RoyaltyDetailInfosTransOutType>,
     ) -> Self {
         self.trans_out_type = ::std::option::Option::Some(value.into());
         self
+    }
+}
+/// 接受分账金额的账户类型
+///
+/// max length 24; example `userId`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum RoyaltyDetailInfosTransInType {
+    /// `userId`
+    UserId,
+    /// `bankIndex`
+    BankIndex,
+    /// `storeId`
+    StoreId,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl RoyaltyDetailInfosTransInType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::UserId => "userId",
+            Self::BankIndex => "bankIndex",
+            Self::StoreId => "storeId",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for RoyaltyDetailInfosTransInType {
+    fn from(value: &str) -> Self {
+        match value {
+            "userId" => Self::UserId,
+            "bankIndex" => Self::BankIndex,
+            "storeId" => Self::StoreId,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for RoyaltyDetailInfosTransInType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "userId" => Self::UserId,
+            "bankIndex" => Self::BankIndex,
+            "storeId" => Self::StoreId,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for RoyaltyDetailInfosTransInType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for RoyaltyDetailInfosTransInType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for RoyaltyDetailInfosTransInType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 要分账的账户类型
+///
+/// max length 24; example `userId`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum RoyaltyDetailInfosTransOutType {
+    /// `userId`
+    UserId,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl RoyaltyDetailInfosTransOutType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::UserId => "userId",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for RoyaltyDetailInfosTransOutType {
+    fn from(value: &str) -> Self {
+        match value {
+            "userId" => Self::UserId,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for RoyaltyDetailInfosTransOutType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "userId" => Self::UserId,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for RoyaltyDetailInfosTransOutType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for RoyaltyDetailInfosTransOutType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for RoyaltyDetailInfosTransOutType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 /// `RoyaltyInfo`
@@ -7061,7 +9286,7 @@ pub struct RoyaltyInfo {
     pub royalty_detail_infos: ::std::option::Option<::std::vec::Vec<RoyaltyDetailInfos>>,
     /// 分账类型
     ///
-    /// Wire name `royalty_type`.
+    /// Wire name `royalty_type`; max length 150; example `ROYALTY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub royalty_type: ::std::option::Option<::std::string::String>,
 }
@@ -7105,12 +9330,12 @@ impl RoyaltyInfo {
 pub struct SceneRuleParams {
     /// discount period
     ///
-    /// Wire name `discount_period`.
+    /// Wire name `discount_period`; example `3`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_period: ::std::option::Option<::std::string::String>,
     /// low price period
     ///
-    /// Wire name `low_price_period`.
+    /// Wire name `low_price_period`; example `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub low_price_period: ::std::option::Option<::std::string::String>,
 }
@@ -7146,7 +9371,6 @@ impl SceneRuleParams {
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize
 )]
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
@@ -7154,51 +9378,52 @@ impl SceneRuleParams {
 pub struct SettleDetailInfo {
     /// 仅在直付通账期模式下
     ///
-    /// Wire name `actual_amount`.
+    /// Wire name `actual_amount`; max length 9; example `0.1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub actual_amount: ::std::option::Option<::std::string::String>,
     /// 结算的金额
     ///
-    /// Wire name `amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<::std::string::String>,
+    /// Wire name `amount`; required; max length 9; example `0.1`.
+    pub amount: ::std::string::String,
     /// 结算主体标识
     ///
-    /// Wire name `settle_entity_id`.
+    /// Wire name `settle_entity_id`; max length 64; example `2088xxxxx;ST_0001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_entity_id: ::std::option::Option<::std::string::String>,
     /// 结算主体类型
     ///
-    /// Wire name `settle_entity_type`.
+    /// Wire name `settle_entity_type`; max length 32; example `SecondMerchant`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub settle_entity_type: ::std::option::Option<::std::string::String>,
+    pub settle_entity_type: ::std::option::Option<SettleDetailInfoSettleEntityType>,
     /// 结算汇总维度
     ///
-    /// Wire name `summary_dimension`.
+    /// Wire name `summary_dimension`; max length 64; example `A0001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub summary_dimension: ::std::option::Option<::std::string::String>,
     /// 结算收款方
     ///
-    /// Wire name `trans_in`.
+    /// Wire name `trans_in`; max length 64; example `A0001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_in: ::std::option::Option<::std::string::String>,
     /// 结算收款方的账户类型
     ///
-    /// Wire name `trans_in_type`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trans_in_type: ::std::option::Option<::std::string::String>,
+    /// Wire name `trans_in_type`; required; max length 64; example `cardAliasNo`.
+    pub trans_in_type: SettleDetailInfoTransInType,
 }
 impl SettleDetailInfo {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(
+        amount: impl ::std::convert::Into<::std::string::String>,
+        trans_in_type: impl ::std::convert::Into<SettleDetailInfoTransInType>,
+    ) -> Self {
         Self {
             actual_amount: ::std::option::Option::None,
-            amount: ::std::option::Option::None,
+            amount: amount.into(),
             settle_entity_id: ::std::option::Option::None,
             settle_entity_type: ::std::option::Option::None,
             summary_dimension: ::std::option::Option::None,
             trans_in: ::std::option::Option::None,
-            trans_in_type: ::std::option::Option::None,
+            trans_in_type: trans_in_type.into(),
         }
     }
     /// Sets `actual_amount`.
@@ -7216,7 +9441,7 @@ impl SettleDetailInfo {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.amount = ::std::option::Option::Some(value.into());
+        self.amount = value.into();
         self
     }
     /// Sets `settle_entity_id`.
@@ -7232,7 +9457,7 @@ impl SettleDetailInfo {
     #[must_use]
     pub fn settle_entity_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<SettleDetailInfoSettleEntityType>,
     ) -> Self {
         self.settle_entity_type = ::std::option::Option::Some(value.into());
         self
@@ -7259,10 +9484,160 @@ impl SettleDetailInfo {
     #[must_use]
     pub fn trans_in_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<SettleDetailInfoTransInType>,
     ) -> Self {
-        self.trans_in_type = ::std::option::Option::Some(value.into());
+        self.trans_in_type = value.into();
         self
+    }
+}
+/// 结算主体类型
+///
+/// max length 32; example `SecondMerchant`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum SettleDetailInfoSettleEntityType {
+    /// `SecondMerchant`
+    SecondMerchant,
+    /// `Store`
+    Store,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl SettleDetailInfoSettleEntityType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::SecondMerchant => "SecondMerchant",
+            Self::Store => "Store",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for SettleDetailInfoSettleEntityType {
+    fn from(value: &str) -> Self {
+        match value {
+            "SecondMerchant" => Self::SecondMerchant,
+            "Store" => Self::Store,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for SettleDetailInfoSettleEntityType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "SecondMerchant" => Self::SecondMerchant,
+            "Store" => Self::Store,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for SettleDetailInfoSettleEntityType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for SettleDetailInfoSettleEntityType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for SettleDetailInfoSettleEntityType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 结算收款方的账户类型
+///
+/// max length 64; example `cardAliasNo`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum SettleDetailInfoTransInType {
+    /// `cardAliasNo`
+    CardAliasNo,
+    /// `userId`
+    UserId,
+    /// `loginName`
+    LoginName,
+    /// `defaultSettle`
+    DefaultSettle,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl SettleDetailInfoTransInType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CardAliasNo => "cardAliasNo",
+            Self::UserId => "userId",
+            Self::LoginName => "loginName",
+            Self::DefaultSettle => "defaultSettle",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for SettleDetailInfoTransInType {
+    fn from(value: &str) -> Self {
+        match value {
+            "cardAliasNo" => Self::CardAliasNo,
+            "userId" => Self::UserId,
+            "loginName" => Self::LoginName,
+            "defaultSettle" => Self::DefaultSettle,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for SettleDetailInfoTransInType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "cardAliasNo" => Self::CardAliasNo,
+            "userId" => Self::UserId,
+            "loginName" => Self::LoginName,
+            "defaultSettle" => Self::DefaultSettle,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for SettleDetailInfoTransInType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for SettleDetailInfoTransInType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for SettleDetailInfoTransInType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 /// `SettleInfo`
@@ -7270,7 +9645,6 @@ impl SettleDetailInfo {
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize
 )]
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
@@ -7278,20 +9652,21 @@ impl SettleDetailInfo {
 pub struct SettleInfo {
     /// 结算详细信息
     ///
-    /// Wire name `settle_detail_infos`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub settle_detail_infos: ::std::option::Option<::std::vec::Vec<SettleDetailInfo>>,
+    /// Wire name `settle_detail_infos`; required.
+    pub settle_detail_infos: ::std::vec::Vec<SettleDetailInfo>,
     /// 该笔订单的超期自动确认结算时间
     ///
-    /// Wire name `settle_period_time`.
+    /// Wire name `settle_period_time`; max length 10; example `7d`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_period_time: ::std::option::Option<::std::string::String>,
 }
 impl SettleInfo {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(
+        settle_detail_infos: impl ::std::convert::Into<::std::vec::Vec<SettleDetailInfo>>,
+    ) -> Self {
         Self {
-            settle_detail_infos: ::std::option::Option::None,
+            settle_detail_infos: settle_detail_infos.into(),
             settle_period_time: ::std::option::Option::None,
         }
     }
@@ -7301,7 +9676,7 @@ impl SettleInfo {
         mut self,
         value: impl ::std::convert::Into<::std::vec::Vec<SettleDetailInfo>>,
     ) -> Self {
-        self.settle_detail_infos = ::std::option::Option::Some(value.into());
+        self.settle_detail_infos = value.into();
         self
     }
     /// Sets `settle_period_time`.
@@ -7327,22 +9702,22 @@ impl SettleInfo {
 pub struct SignMerchantParams {
     /// 子商户的商户id
     ///
-    /// Wire name `sub_merchant_id`.
+    /// Wire name `sub_merchant_id`; max length 16; example `2088123412341234`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_merchant_id: ::std::option::Option<::std::string::String>,
     /// 子商户的商户名称
     ///
-    /// Wire name `sub_merchant_name`.
+    /// Wire name `sub_merchant_name`; max length 64; example `滴滴出行`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_merchant_name: ::std::option::Option<::std::string::String>,
     /// 子商户的服务描述
     ///
-    /// Wire name `sub_merchant_service_description`.
+    /// Wire name `sub_merchant_service_description`; max length 64; example `免密付车费，单次最高500`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_merchant_service_description: ::std::option::Option<::std::string::String>,
     /// 子商户的服务名称
     ///
-    /// Wire name `sub_merchant_service_name`.
+    /// Wire name `sub_merchant_service_name`; max length 32; example `滴滴出行免密支付`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sub_merchant_service_name: ::std::option::Option<::std::string::String>,
 }
@@ -7413,22 +9788,22 @@ pub struct SignParams {
     pub access_params: ::std::option::Option<AccessParams>,
     /// 是否允许花芝GO降级成原代扣
     ///
-    /// Wire name `allow_huazhi_degrade`.
+    /// Wire name `allow_huazhi_degrade`; example `false`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allow_huazhi_degrade: ::std::option::Option<bool>,
     /// 设置签约请求的有效时间
     ///
-    /// Wire name `effect_time`.
+    /// Wire name `effect_time`; example `600`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub effect_time: ::std::option::Option<::std::string::String>,
     /// 商户签约号
     ///
-    /// Wire name `external_agreement_no`.
+    /// Wire name `external_agreement_no`; max length 32; example `test20190701`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_agreement_no: ::std::option::Option<::std::string::String>,
     /// 用户在商户网站的登录账号
     ///
-    /// Wire name `external_logon_id`.
+    /// Wire name `external_logon_id`; max length 100; example `13852852877`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_logon_id: ::std::option::Option<::std::string::String>,
     /// `period_rule_params`
@@ -7438,12 +9813,12 @@ pub struct SignParams {
     pub period_rule_params: ::std::option::Option<PeriodRuleParams>,
     /// 个人签约产品码
     ///
-    /// Wire name `personal_product_code`.
+    /// Wire name `personal_product_code`; max length 64; example `CYCLE_PAY_AUTH_P`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub personal_product_code: ::std::option::Option<::std::string::String>,
     /// 商家和支付宝签约的产品码
     ///
-    /// Wire name `product_code`.
+    /// Wire name `product_code`; max length 64; example `GENERAL_WITHHOLDING`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub product_code: ::std::option::Option<::std::string::String>,
     /// 商户指定优先渠道扣款参数
@@ -7455,12 +9830,12 @@ pub struct SignParams {
     >,
     /// 签约成功后商户用于接收异步通知的地址
     ///
-    /// Wire name `sign_notify_url`.
+    /// Wire name `sign_notify_url`; max length 256; example `https://www.merchant.com/receiveSignNotify`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sign_notify_url: ::std::option::Option<::std::string::String>,
     /// 协议签约场景
     ///
-    /// Wire name `sign_scene`.
+    /// Wire name `sign_scene`; max length 64; example `INDUSTRY|DIGITAL_MEDIA`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sign_scene: ::std::option::Option<::std::string::String>,
     /// `sub_merchant`
@@ -7610,17 +9985,17 @@ impl SignParams {
 pub struct SubFee {
     /// 实收费用
     ///
-    /// Wire name `charge_fee`.
+    /// Wire name `charge_fee`; max length 11; example `0.10`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_fee: ::std::option::Option<::std::string::String>,
     /// 原始费用
     ///
-    /// Wire name `original_charge_fee`.
+    /// Wire name `original_charge_fee`; max length 11; example `0.20`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub original_charge_fee: ::std::option::Option<::std::string::String>,
     /// 签约费率
     ///
-    /// Wire name `switch_fee_rate`.
+    /// Wire name `switch_fee_rate`; max length 64; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub switch_fee_rate: ::std::option::Option<::std::string::String>,
 }
@@ -7629,7 +10004,6 @@ pub struct SubFee {
     ::std::fmt::Debug,
     ::std::clone::Clone,
     ::std::cmp::PartialEq,
-    ::std::default::Default,
     ::serde::Serialize
 )]
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
@@ -7637,20 +10011,19 @@ pub struct SubFee {
 pub struct SubMerchant {
     /// 支付宝二级商户编号
     ///
-    /// Wire name `merchant_id`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub merchant_id: ::std::option::Option<::std::string::String>,
+    /// Wire name `merchant_id`; required; max length 32; example `2088000603999128`.
+    pub merchant_id: ::std::string::String,
     /// 二级商户编号类型
     ///
-    /// Wire name `merchant_type`.
+    /// Wire name `merchant_type`; max length 32; example `alipay`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub merchant_type: ::std::option::Option<::std::string::String>,
+    pub merchant_type: ::std::option::Option<SubMerchantMerchantType>,
 }
 impl SubMerchant {
-    /// Creates the model; every field is optional.
-    pub fn new() -> Self {
+    /// Creates the model from its required fields.
+    pub fn new(merchant_id: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self {
-            merchant_id: ::std::option::Option::None,
+            merchant_id: merchant_id.into(),
             merchant_type: ::std::option::Option::None,
         }
     }
@@ -7660,17 +10033,82 @@ impl SubMerchant {
         mut self,
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        self.merchant_id = ::std::option::Option::Some(value.into());
+        self.merchant_id = value.into();
         self
     }
     /// Sets `merchant_type`.
     #[must_use]
     pub fn merchant_type(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<SubMerchantMerchantType>,
     ) -> Self {
         self.merchant_type = ::std::option::Option::Some(value.into());
         self
+    }
+}
+/// 二级商户编号类型
+///
+/// max length 32; example `alipay`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum SubMerchantMerchantType {
+    /// `alipay`
+    Alipay,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl SubMerchantMerchantType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Alipay => "alipay",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for SubMerchantMerchantType {
+    fn from(value: &str) -> Self {
+        match value {
+            "alipay" => Self::Alipay,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for SubMerchantMerchantType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "alipay" => Self::Alipay,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for SubMerchantMerchantType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for SubMerchantMerchantType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for SubMerchantMerchantType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 /// `TapPayInfo`
@@ -7685,17 +10123,17 @@ impl SubMerchant {
 pub struct TapPayInfo {
     /// 碰一下支付的支付介质类型
     ///
-    /// Wire name `payment_medium_type`.
+    /// Wire name `payment_medium_type`; example `NFC`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payment_medium_type: ::std::option::Option<::std::string::String>,
     /// 碰一下支付的碰一下共减优惠金额
     ///
-    /// Wire name `total_discount_amount`.
+    /// Wire name `total_discount_amount`; example `1.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_discount_amount: ::std::option::Option<::std::string::String>,
     /// 碰一下支付的碰一下共减金额展示名称
     ///
-    /// Wire name `total_discount_name`.
+    /// Wire name `total_discount_name`; example `碰一下立减`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_discount_name: ::std::option::Option<::std::string::String>,
 }
@@ -7711,27 +10149,25 @@ pub struct TapPayInfo {
 pub struct TradeFundBill {
     /// 该支付工具类型所使用的金额
     ///
-    /// Wire name `amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<::std::string::String>,
+    /// Wire name `amount`; required; max length 32; example `10`.
+    pub amount: ::std::string::String,
     /// 银行卡支付时的银行代码
     ///
-    /// Wire name `bank_code`.
+    /// Wire name `bank_code`; max length 10; example `CEB`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bank_code: ::std::option::Option<::std::string::String>,
     /// 交易使用的资金渠道
     ///
-    /// Wire name `fund_channel`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fund_channel: ::std::option::Option<::std::string::String>,
+    /// Wire name `fund_channel`; required; max length 32; example `ALIPAYACCOUNT`.
+    pub fund_channel: ::std::string::String,
     /// 渠道所使用的资金类型
     ///
-    /// Wire name `fund_type`.
+    /// Wire name `fund_type`; max length 32; example `DEBIT_CARD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fund_type: ::std::option::Option<::std::string::String>,
     /// 渠道实际付款金额
     ///
-    /// Wire name `real_amount`.
+    /// Wire name `real_amount`; max length 11; example `11.21`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub real_amount: ::std::option::Option<::std::string::String>,
 }
@@ -7747,42 +10183,42 @@ pub struct TradeFundBill {
 pub struct TradeSettleDetail {
     /// 实际操作金额
     ///
-    /// Wire name `amount`.
+    /// Wire name `amount`; example `10.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
     /// 操作日期
     ///
-    /// Wire name `operation_dt`.
+    /// Wire name `operation_dt`; example `2018-05-08 12:00:00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub operation_dt: ::std::option::Option<::std::string::String>,
     /// 商户操作序列号
     ///
-    /// Wire name `operation_serial_no`.
+    /// Wire name `operation_serial_no`; example `123456789`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub operation_serial_no: ::std::option::Option<::std::string::String>,
     /// 结算操作类型
     ///
-    /// Wire name `operation_type`.
+    /// Wire name `operation_type`; example `replenish`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub operation_type: ::std::option::Option<::std::string::String>,
     /// 商户请求的转入账号
     ///
-    /// Wire name `ori_trans_in`.
+    /// Wire name `ori_trans_in`; example `2088111111111111`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub ori_trans_in: ::std::option::Option<::std::string::String>,
     /// 商户请求的转出账号
     ///
-    /// Wire name `ori_trans_out`.
+    /// Wire name `ori_trans_out`; example `2088111111111111`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub ori_trans_out: ::std::option::Option<::std::string::String>,
     /// 转入账号
     ///
-    /// Wire name `trans_in`.
+    /// Wire name `trans_in`; example `2088111111111111`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_in: ::std::option::Option<::std::string::String>,
     /// 转出账号
     ///
-    /// Wire name `trans_out`.
+    /// Wire name `trans_out`; example `2088111111111111`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_out: ::std::option::Option<::std::string::String>,
 }
@@ -7805,7 +10241,7 @@ pub struct TradeSettleInfo {
     >,
     /// 直付通账期、直连账期下返回
     ///
-    /// Wire name `trade_unsettled_amount`.
+    /// Wire name `trade_unsettled_amount`; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_unsettled_amount: ::std::option::Option<::std::string::String>,
 }
@@ -7821,32 +10257,29 @@ pub struct TradeSettleInfo {
 pub struct VoucherDetail {
     /// 优惠券面额
     ///
-    /// Wire name `amount`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<::std::string::String>,
+    /// Wire name `amount`; required; max length 8; example `10.00`.
+    pub amount: ::std::string::String,
     /// 券id
     ///
-    /// Wire name `id`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
+    /// Wire name `id`; required; max length 32; example `2015102600073002039000002D5O`.
+    pub id: ::std::string::String,
     /// 优惠券备注信息
     ///
-    /// Wire name `memo`.
+    /// Wire name `memo`; max length 256; example `学生卡8折优惠`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub memo: ::std::option::Option<::std::string::String>,
     /// 商家出资
     ///
-    /// Wire name `merchant_contribute`.
+    /// Wire name `merchant_contribute`; max length 8; example `9.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_contribute: ::std::option::Option<::std::string::String>,
     /// 券名称
     ///
-    /// Wire name `name`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    /// Wire name `name`; required; max length 64; example `5元代金券`.
+    pub name: ::std::string::String,
     /// 其他出资方出资金额
     ///
-    /// Wire name `other_contribute`.
+    /// Wire name `other_contribute`; max length 8; example `1.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub other_contribute: ::std::option::Option<::std::string::String>,
     /// 优惠券的其他出资方明细
@@ -7858,29 +10291,113 @@ pub struct VoucherDetail {
     >,
     /// 如果使用的这张券是用户购买的
     ///
-    /// Wire name `purchase_ant_contribute`.
+    /// Wire name `purchase_ant_contribute`; max length 8; example `0.82`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purchase_ant_contribute: ::std::option::Option<::std::string::String>,
     /// 如果使用的这张券是用户购买的
     ///
-    /// Wire name `purchase_buyer_contribute`.
+    /// Wire name `purchase_buyer_contribute`; max length 8; example `2.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purchase_buyer_contribute: ::std::option::Option<::std::string::String>,
     /// 如果使用的这张券是用户购买的
     ///
-    /// Wire name `purchase_merchant_contribute`.
+    /// Wire name `purchase_merchant_contribute`; max length 8; example `1.03`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purchase_merchant_contribute: ::std::option::Option<::std::string::String>,
     /// 券模板id
     ///
-    /// Wire name `template_id`.
+    /// Wire name `template_id`; max length 64; example `20171030000730015359000EMZP0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub template_id: ::std::option::Option<::std::string::String>,
     /// 券类型
     ///
-    /// Wire name `type`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub r#type: ::std::option::Option<::std::string::String>,
+    /// Wire name `type`; required; max length 32; example `ALIPAY_FIX_VOUCHER`.
+    pub r#type: VoucherDetailType,
+}
+/// 券类型
+///
+/// max length 32; example `ALIPAY_FIX_VOUCHER`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum VoucherDetailType {
+    /// `ALIPAY_FIX_VOUCHER`
+    AlipayFixVoucher,
+    /// `ALIPAY_DISCOUNT_VOUCHER`
+    AlipayDiscountVoucher,
+    /// `ALIPAY_ITEM_VOUCHER`
+    AlipayItemVoucher,
+    /// `ALIPAY_CASH_VOUCHER`
+    AlipayCashVoucher,
+    /// `ALIPAY_BIZ_VOUCHER`
+    AlipayBizVoucher,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl VoucherDetailType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AlipayFixVoucher => "ALIPAY_FIX_VOUCHER",
+            Self::AlipayDiscountVoucher => "ALIPAY_DISCOUNT_VOUCHER",
+            Self::AlipayItemVoucher => "ALIPAY_ITEM_VOUCHER",
+            Self::AlipayCashVoucher => "ALIPAY_CASH_VOUCHER",
+            Self::AlipayBizVoucher => "ALIPAY_BIZ_VOUCHER",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for VoucherDetailType {
+    fn from(value: &str) -> Self {
+        match value {
+            "ALIPAY_FIX_VOUCHER" => Self::AlipayFixVoucher,
+            "ALIPAY_DISCOUNT_VOUCHER" => Self::AlipayDiscountVoucher,
+            "ALIPAY_ITEM_VOUCHER" => Self::AlipayItemVoucher,
+            "ALIPAY_CASH_VOUCHER" => Self::AlipayCashVoucher,
+            "ALIPAY_BIZ_VOUCHER" => Self::AlipayBizVoucher,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for VoucherDetailType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "ALIPAY_FIX_VOUCHER" => Self::AlipayFixVoucher,
+            "ALIPAY_DISCOUNT_VOUCHER" => Self::AlipayDiscountVoucher,
+            "ALIPAY_ITEM_VOUCHER" => Self::AlipayItemVoucher,
+            "ALIPAY_CASH_VOUCHER" => Self::AlipayCashVoucher,
+            "ALIPAY_BIZ_VOUCHER" => Self::AlipayBizVoucher,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for VoucherDetailType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for VoucherDetailType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for VoucherDetailType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
 }
 /// Every operation of this family.
 pub static OPERATIONS: &[&::alipay_runtime::Operation] = &[

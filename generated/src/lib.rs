@@ -11,7 +11,7 @@
 //! # async fn example(client: &alipay_sdk::Client) -> Result<(), alipay_sdk::Error> {
 //! use alipay_sdk::alipay_trade::AlipayTradeQueryRequest;
 //!
-//! let request = AlipayTradeQueryRequest::new().out_trade_no("…");
+//! let request = AlipayTradeQueryRequest::new().org_pid("2088101117952222");
 //! let response = client.call(&request).await?;
 //! # let _ = response;
 //! # Ok(())

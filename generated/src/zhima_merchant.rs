@@ -106,7 +106,7 @@ pub struct ZhimaMerchantOrderRentQueryResponse {
     pub use_state: ZhimaMerchantOrderRentQueryResponseUseState,
     /// 支付状态
     ///
-    /// Wire name `pay_status`; max length 10; example `PAY_SUCCESS`.
+    /// Wire name `pay_status`; example `PAY_SUCCESS`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_status: ::std::option::Option<ZhimaMerchantOrderRentQueryResponsePayStatus>,
     /// 支付金额类型
@@ -123,7 +123,7 @@ pub struct ZhimaMerchantOrderRentQueryResponse {
     pub pay_amount: ::std::option::Option<::std::string::String>,
     /// 支付时间
     ///
-    /// Wire name `pay_time`; max length 10; example `2016-10-10 12:00:00`.
+    /// Wire name `pay_time`; example `2016-10-10 12:00:00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_time: ::std::option::Option<::std::string::String>,
     /// 是否准入
@@ -135,6 +135,11 @@ pub struct ZhimaMerchantOrderRentQueryResponse {
     /// Wire name `alipay_fund_order_no`; max length 20; example `2088000000000000`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alipay_fund_order_no: ::std::option::Option<::std::string::String>,
+    /// 支付宝open\_id
+    ///
+    /// Wire name `open_id`; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub open_id: ::std::option::Option<::std::string::String>,
 }
 /// 是否准入
 ///
@@ -281,7 +286,7 @@ for ZhimaMerchantOrderRentQueryResponsePayAmountType {
 }
 /// 支付状态
 ///
-/// max length 10; example `PAY_SUCCESS`.
+/// example `PAY_SUCCESS`.
 #[derive(
     ::std::fmt::Debug,
     ::std::clone::Clone,

@@ -11,6 +11,7 @@
 //! schemas:                   # schemas by name
 //!   AlipayTradeCreateModel:
 //!     required: [out_trade_no]          # added to the schema's required list
+//!     order: [out_trade_no, total_amount] # these properties first, in this order
 //!     properties:
 //!       out_trade_no: { maxLength: 64, example: '20150320010101001' }
 //!       subject: { required: true }     # same as listing it under required
@@ -86,7 +87,7 @@ pub fn apply(overlay: &Value, item: &mut Imported, strict: bool) -> Result<()> {
         for (name, facts) in schemas {
             match item.schemas.get_mut(name) {
                 Some(schema) => {
-                    apply_schema(schema, facts).with_context(|| format!("schema {name}"))?
+                    apply_schema(schema, facts, strict).with_context(|| format!("schema {name}"))?
                 }
                 None if strict => bail!("schema {name} is not reached by the operation"),
                 None => {}
@@ -137,7 +138,7 @@ fn apply_parameter(param: &mut Map<String, Value>, facts: &Value) -> Result<()> 
     Ok(())
 }
 
-fn apply_schema(schema: &mut Value, facts: &Value) -> Result<()> {
+fn apply_schema(schema: &mut Value, facts: &Value, strict: bool) -> Result<()> {
     let facts = facts
         .as_object()
         .ok_or_else(|| anyhow!("schema facts must be a mapping"))?;
@@ -145,6 +146,7 @@ fn apply_schema(schema: &mut Value, facts: &Value) -> Result<()> {
         .as_object_mut()
         .ok_or_else(|| anyhow!("schema is not a mapping"))?;
     let mut required: Vec<String> = Vec::new();
+    let mut order: Option<Vec<String>> = None;
     let mut own = Map::new();
     for (key, value) in facts {
         match key.as_str() {
@@ -159,6 +161,15 @@ fn apply_schema(schema: &mut Value, facts: &Value) -> Result<()> {
                             .to_owned(),
                     );
                 }
+            }
+            "order" => {
+                let names: Vec<&str> = value
+                    .as_array()
+                    .ok_or_else(|| anyhow!("order must be a list"))?
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect();
+                order = Some(names.into_iter().map(str::to_owned).collect());
             }
             "properties" => {
                 let props = value
@@ -180,6 +191,12 @@ fn apply_schema(schema: &mut Value, facts: &Value) -> Result<()> {
                         } else {
                             bail!("{prop}: required must be true (list it or leave it out)");
                         }
+                    }
+                    if !targets.contains_key(prop) && !strict {
+                        // A shared overlay names every property any version of the
+                        // schema has; this version lacks this one.
+                        required.retain(|r| r != prop);
+                        continue;
                     }
                     if pf.is_empty() {
                         if !targets.contains_key(prop) {
@@ -205,6 +222,9 @@ fn apply_schema(schema: &mut Value, facts: &Value) -> Result<()> {
     }
     if !required.is_empty() {
         let props = schema.get("properties").and_then(Value::as_object);
+        if !strict {
+            required.retain(|name| props.is_some_and(|p| p.contains_key(name)));
+        }
         for name in &required {
             if !props.is_some_and(|p| p.contains_key(name)) {
                 bail!("required field {name} is not a property");
@@ -225,11 +245,6 @@ fn apply_schema(schema: &mut Value, facts: &Value) -> Result<()> {
                 list.push(name);
             }
         }
-        // Required names in property order.
-        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-            let order: Vec<&String> = props.keys().collect();
-            list.sort_by_key(|n| order.iter().position(|k| *k == n).unwrap_or(usize::MAX));
-        }
         schema.insert(
             "required".into(),
             Value::Array(list.into_iter().map(Value::String).collect()),
@@ -239,15 +254,43 @@ fn apply_schema(schema: &mut Value, facts: &Value) -> Result<()> {
     if !own.is_empty() {
         set_facts(schema, &own);
     }
+    if let Some(order) = order {
+        reorder(schema, &order)?;
+        mark(schema, vec!["order".into()]);
+    }
     sort_keys(schema);
     Ok(())
 }
 
+/// Puts the named properties first, in the given order (the order of Alipay's documentation,
+/// which is the order of the JSON a model serializes to); the others follow as they were.
+fn reorder(schema: &mut Map<String, Value>, order: &[String]) -> Result<()> {
+    let props = schema
+        .get_mut("properties")
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| anyhow!("order given for a schema without properties"))?;
+    let mut rest = std::mem::take(props);
+    for name in order {
+        let value = rest
+            .shift_remove(name)
+            .ok_or_else(|| anyhow!("order names {name}, which is not a property"))?;
+        props.insert(name.clone(), value);
+    }
+    props.extend(rest);
+    Ok(())
+}
+
 /// Sets the keywords of `facts` on `target` and marks them as reviewed.
+/// A `null` value removes the keyword (a limit the source states wrongly, for instance one its
+/// own example values exceed); the keyword is still listed as reviewed.
 fn set_facts(target: &mut Map<String, Value>, facts: &Map<String, Value>) {
     let mut marks = Vec::new();
     for (key, value) in facts {
-        target.insert(key.clone(), value.clone());
+        if value.is_null() {
+            target.remove(key);
+        } else {
+            target.insert(key.clone(), value.clone());
+        }
         marks.push(key.clone());
     }
     mark(target, marks);
