@@ -230,6 +230,11 @@ impl Client {
         }
     }
 
+    /// The v2 gateway URL requests are sent to (also the target of page / wap pay).
+    pub fn v2_gateway(&self) -> &str {
+        &self.inner.v2_gateway
+    }
+
     /// The configured APPID.
     pub fn app_id(&self) -> &str {
         &self.inner.app_id
@@ -399,7 +404,16 @@ impl Client {
                 if let Some(t) = e.trace_id() {
                     span.record("trace_id", t);
                 }
-                span.in_scope(|| tracing::debug!(error = %e, "call failed"));
+                // Only the kind and Alipay's codes: a service message may echo signed
+                // parameters.
+                span.in_scope(|| {
+                    tracing::debug!(
+                        error = e.kind(),
+                        code = e.service_code(),
+                        sub_code = e.sub_code(),
+                        "call failed"
+                    )
+                });
             }
         }
         result
@@ -451,7 +465,8 @@ impl Client {
                         Decision::Retry(wait) => {
                             attempt_span.in_scope(|| {
                                 tracing::info!(
-                                    error = %err,
+                                    error = err.kind(),
+                                    code = err.service_code(),
                                     backoff_ms = wait.as_millis() as u64,
                                     "retrying"
                                 )
@@ -462,7 +477,8 @@ impl Client {
                             if op.safety == Safety::Mutating && err.outcome_unknown() {
                                 attempt_span.in_scope(|| {
                                     tracing::warn!(
-                                        error = %err,
+                                        error = err.kind(),
+                                        code = err.service_code(),
                                         "outcome of a state-changing call is unknown; not retried"
                                     )
                                 });
@@ -860,7 +876,7 @@ impl Client {
                 code: status_fields.code.unwrap_or_default(),
                 msg: status_fields.msg.unwrap_or_default(),
                 sub_code: status_fields.sub_code,
-                sub_msg: status_fields.sub_msg,
+                sub_msg: status_fields.sub_msg.map(|m| redact_tokens(&m)),
                 verified,
             })));
         }
@@ -1258,6 +1274,26 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
     b.get(start..end).unwrap_or_default()
 }
 
+/// Replaces the values of `app_auth_token=` / `auth_token=` in a text (Alipay echoes the
+/// string it expected to be signed in `sub_msg` of `isv.invalid-signature`).
+fn redact_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("auth_token=") {
+        let (before, after) = rest.split_at(pos + "auth_token=".len());
+        out.push_str(before);
+        let end = after
+            .find(|c: char| c == '&' || c.is_whitespace() || c == '"' || c == ',')
+            .unwrap_or(after.len());
+        if end > 0 {
+            out.push_str("<redacted>");
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn is_valid_sn(sn: &str) -> bool {
     sn.len() == 32 && sn.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -1342,4 +1378,44 @@ fn quote_safe(s: &str) -> String {
 
 fn header_safe(s: &str) -> String {
     s.chars().filter(|c| *c != '\r' && *c != '\n').collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_redacted_from_echoed_strings() {
+        let echoed = "验签字符串为：app_auth_token=202406BBxyz&app_id=1&auth_token=usr1 end";
+        assert_eq!(
+            redact_tokens(echoed),
+            "验签字符串为：app_auth_token=<redacted>&app_id=1&auth_token=<redacted> end"
+        );
+        assert_eq!(redact_tokens("auth_token="), "auth_token=");
+        assert_eq!(redact_tokens("no tokens"), "no tokens");
+    }
+
+    #[test]
+    fn multipart_parts_are_well_formed() {
+        let mut m = Multipart::new();
+        m.text("data", "application/json", b"{}");
+        m.file(&FilePart::new("f\"\r\n", "a\".txt", "", &b"xy"[..]));
+        let boundary = m.boundary.clone();
+        let body = String::from_utf8(m.finish().to_vec()).unwrap();
+        assert_eq!(
+            body,
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"data\"\r\nContent-Type: application/json\r\n\r\n{{}}\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"f'\"; filename=\"a'.txt\"\r\nContent-Type: application/octet-stream\r\n\r\nxy\r\n\
+                 --{boundary}--\r\n"
+            )
+        );
+    }
+
+    #[test]
+    fn sn_shape() {
+        assert!(is_valid_sn("0a76089a0b5ebb17aa5e2f4a9d41730a"));
+        assert!(!is_valid_sn("0a76089a0b5ebb17aa5e2f4a9d41730"));
+        assert!(!is_valid_sn("../../../../etc/passwd/0123456789"));
+    }
 }

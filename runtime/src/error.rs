@@ -40,6 +40,19 @@ pub enum Error {
     /// Alipay answered (with a verified response, or an unsigned error) that the call failed.
     #[error("{0}")]
     Service(Box<ServiceError>),
+    /// A key could not be loaded (see the message for the expected format).
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
+    /// A signing or AES operation failed.
+    #[error(transparent)]
+    Crypto(#[from] crate::keys::CryptoError),
+    /// A certificate could not be parsed or did not validate.
+    #[error(transparent)]
+    Cert(#[from] crate::cert::CertError),
+    /// An asynchronous notification (or `return_url` parameters) did not verify; answer the
+    /// request with an error status and do not act on it.
+    #[error(transparent)]
+    Notify(#[from] crate::notify::NotifyError),
     /// A verified success response could not be decoded into the typed model.
     #[error("could not decode the response of {operation}: {message} (the call itself succeeded)")]
     Decode {
@@ -252,6 +265,32 @@ impl Error {
         Error::Config {
             item,
             message: message.into(),
+        }
+    }
+
+    /// A short, secret-free name of the kind of failure, for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Config { .. } => "config",
+            Error::Build(_) => "build",
+            Error::Transport { source, .. } if source.maybe_sent() => "transport_outcome_unknown",
+            Error::Transport { .. } => "transport_not_sent",
+            Error::Response { problem, .. } => match problem {
+                ResponseProblem::MissingSignature => "missing_signature",
+                ResponseProblem::BadSignature => "bad_signature",
+                ResponseProblem::Undecodable(_) => "undecodable_response",
+                ResponseProblem::Decrypt(_) => "decrypt",
+                ResponseProblem::HttpStatus { .. } => "http_status",
+                ResponseProblem::UnknownCert { .. } => "unknown_cert",
+                ResponseProblem::UntrustedCert { .. } => "untrusted_cert",
+                ResponseProblem::Mode(_) => "mode",
+            },
+            Error::Service(_) => "service",
+            Error::Key(_) => "key",
+            Error::Crypto(_) => "crypto",
+            Error::Cert(_) => "cert",
+            Error::Notify(_) => "notify",
+            Error::Decode { .. } => "decode",
         }
     }
 
