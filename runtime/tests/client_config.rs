@@ -218,3 +218,26 @@ fn debug_never_shows_a_secret() {
         .unwrap_err();
     assert!(!format!("{e} {e:?}").contains(&key_line[..20]));
 }
+
+#[test]
+fn client_and_its_futures_are_send() {
+    fn send_sync<T: Send + Sync + Clone + 'static>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    static OP: alipay_runtime::Operation = alipay_runtime::Operation {
+        name: "alipay.trade.query",
+        safety: alipay_runtime::Safety::ReadOnly,
+        v2: None,
+        v3: Some(alipay_runtime::V3Route {
+            method: alipay_runtime::HttpMethod::Post,
+            path: "/v3/alipay/trade/query",
+            path_params: &[],
+            query_params: &[],
+            body: alipay_runtime::V3Body::Json,
+        }),
+    };
+    let client = base().build().unwrap();
+    send_sync(&client);
+    let options = CallOptions::default();
+    let fut = client.execute(&OP, serde_json::json!({}), &options);
+    send(&fut);
+}
