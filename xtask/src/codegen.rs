@@ -53,3 +53,68 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     }
 }
+
+/// `cargo xtask check-features`: builds the generated crate with no feature, with each family
+/// feature alone, and with `full`, and fails on the first that does not build.
+pub fn check_features(args: &[String]) -> anyhow::Result<ExitCode> {
+    if let Some(other) = args.first() {
+        anyhow::bail!("check-features: unknown argument `{other}`");
+    }
+    let root = workspace_root();
+    let manifest = std::fs::read_to_string(root.join("generated/Cargo.toml"))?;
+    let families = family_features(&manifest);
+    anyhow::ensure!(
+        !families.is_empty(),
+        "generated/Cargo.toml lists no family features"
+    );
+    let mut sets: Vec<Option<String>> = vec![None];
+    sets.extend(families.into_iter().map(Some));
+    sets.push(Some("full".to_string()));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    for set in &sets {
+        let mut cmd = std::process::Command::new(&cargo);
+        cmd.current_dir(&root).args([
+            "check",
+            "--quiet",
+            "-p",
+            "alipay-sdk",
+            "--no-default-features",
+        ]);
+        if let Some(f) = set {
+            cmd.args(["--features", f]);
+        }
+        let label = set.as_deref().unwrap_or("(no features)");
+        println!("check alipay-sdk --features {label}");
+        let status = cmd.status()?;
+        if !status.success() {
+            eprintln!("alipay-sdk does not build with --features {label}");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    println!("alipay-sdk builds with each of {} feature sets", sets.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The family features of the generated manifest (every feature but `default`, `full` and
+/// `full-serde`).
+fn family_features(manifest: &str) -> Vec<String> {
+    let mut in_features = false;
+    let mut out = Vec::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_features = line == "[features]";
+            continue;
+        }
+        if !in_features || line.starts_with('#') {
+            continue;
+        }
+        if let Some((name, _)) = line.split_once('=') {
+            let name = name.trim();
+            if !name.is_empty() && !matches!(name, "default" | "full" | "full-serde") {
+                out.push(name.to_string());
+            }
+        }
+    }
+    out
+}
