@@ -973,7 +973,9 @@ impl Client {
             }
             V3Body::Json => {
                 let json = serde_json::to_string(&rest).map_err(|e| Error::Build(e.to_string()))?;
-                let encrypted = self.encrypt_for(op, false, options, false)?;
+                // An operation that requires encryption on v2 requires it on v3 as well.
+                let required = op.v2.is_some_and(|r| r.need_encrypt);
+                let encrypted = self.encrypt_for(op, required, options, false)?;
                 match (&cfg.aes, encrypted) {
                     (Some(aes), true) => {
                         let ct = aes

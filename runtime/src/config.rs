@@ -114,6 +114,52 @@ pub(crate) type NonceSource = Arc<dyn Fn() -> String + Send + Sync>;
 ///
 /// Every setting is checked by [`ClientBuilder::build`], which names the bad item and the
 /// expected format. `Debug` shows which settings are present, never a secret.
+///
+/// Public-key mode, keys from files (the private key may be PKCS#8 or PKCS#1, PEM or the
+/// console's bare base64; the format is detected):
+///
+/// ```no_run
+/// use alipay_runtime::{Client, Endpoint};
+/// let client = Client::builder()
+///     .app_id("2021000000000001")
+///     .private_key_file("keys/app_private_key.pem")
+///     .alipay_public_key_file("keys/alipay_public_key.pem")
+///     .endpoint(Endpoint::Sandbox)
+///     .build()?;
+/// # Ok::<(), alipay_runtime::Error>(())
+/// ```
+///
+/// Keys as text, e.g. from environment variables (bare base64, line breaks ignored), with
+/// AES content encryption and explicit timeouts:
+///
+/// ```no_run
+/// use std::time::Duration;
+/// let client = alipay_runtime::Client::builder()
+///     .app_id(std::env::var("ALIPAY_APP_ID").unwrap_or_default())
+///     .private_key(std::env::var("ALIPAY_PRIVATE_KEY").unwrap_or_default())
+///     .alipay_public_key(std::env::var("ALIPAY_PUBLIC_KEY").unwrap_or_default())
+///     .aes_key(std::env::var("ALIPAY_AES_KEY").unwrap_or_default())
+///     .connect_timeout(Duration::from_secs(3))
+///     .timeout(Duration::from_secs(10))
+///     .total_timeout(Duration::from_secs(30))
+///     .build()?;
+/// # Ok::<(), alipay_runtime::Error>(())
+/// ```
+///
+/// Certificate mode: the three `.crt` files from the console. The Alipay certificate is
+/// validated against the root bundle at build time; rotated Alipay certificates are fetched
+/// and validated the same way when a response names an unknown SN.
+///
+/// ```no_run
+/// let client = alipay_runtime::Client::builder()
+///     .app_id("2021000000000001")
+///     .private_key_file("certs/app_private_key.pem")
+///     .app_cert_file("certs/appCertPublicKey_2021000000000001.crt")
+///     .alipay_cert_file("certs/alipayCertPublicKey_RSA2.crt")
+///     .alipay_root_cert_file("certs/alipayRootCert.crt")
+///     .build()?;
+/// # Ok::<(), alipay_runtime::Error>(())
+/// ```
 #[derive(Default)]
 pub struct ClientBuilder {
     app_id: Option<String>,

@@ -176,17 +176,40 @@ impl ReqwestTransport {
             *req.body_mut() = Some(reqwest::Body::from(body));
         }
         *req.timeout_mut() = timeout;
-        let response = self.client.execute(req).await.map_err(classify)?;
+        let mut response = self.client.execute(req).await.map_err(classify)?;
         let status = response.status();
         let version = response.version();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(classify)?;
-        let mut out = http::Response::new(body);
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let mut out = http::Response::new(Bytes::from(body));
         *out.status_mut() = status;
         *out.version_mut() = version;
         *out.headers_mut() = headers;
         Ok(out)
     }
+}
+
+/// Largest response body the default transport reads (Alipay API responses are small).
+#[cfg(feature = "reqwest")]
+const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+#[cfg(feature = "reqwest")]
+fn too_large() -> TransportError {
+    TransportError::interrupted(format!(
+        "the response body is larger than {MAX_RESPONSE_BYTES} bytes"
+    ))
 }
 
 #[cfg(feature = "reqwest")]

@@ -4,33 +4,17 @@
 mod client_support;
 
 use alipay_runtime::keys::PrivateKey;
-use alipay_runtime::{
-    CallOptions, Client, Error, HttpMethod, Operation, Protocol, ResponseProblem, Safety, V2Route,
-    V3Body, V3Route,
-};
+use alipay_runtime::{CallOptions, Client, Error, Operation, Protocol, ResponseProblem, Safety};
 use base64::Engine;
 use client_support::*;
 use serde_json::json;
 
-static TRADE_QUERY: Operation = Operation {
-    name: "alipay.trade.query",
-    safety: Safety::ReadOnly,
-    v2: Some(V2Route {
-        response_key: "alipay_trade_query_response",
-        biz_content: true,
-        text_params: &[],
-        files: &[],
-        need_encrypt: false,
-        client_executed: false,
-    }),
-    v3: Some(V3Route {
-        method: HttpMethod::Post,
-        path: "/v3/alipay/trade/query",
-        path_params: &[],
-        query_params: &[],
-        body: V3Body::Json,
-    }),
-};
+static TRADE_QUERY: Operation = op_both(
+    "alipay.trade.query",
+    Safety::ReadOnly,
+    "alipay_trade_query_response",
+    "/v3/alipay/trade/query",
+);
 
 const NODE: &str = r#"{"code":"10000","msg":"Success","trade_no":"2014112611001004680073956707","out_trade_no":"20150320010101001","trade_status":"TRADE_SUCCESS","total_amount":"88.88"}"#;
 
@@ -345,47 +329,20 @@ async fn cert_mode_configuration_errors_name_the_item() {
         .alipay_cert(fixture("rotated_chain.crt"))
         .build()
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Config {
-                item: "alipay_cert",
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_eq!(config_item(&e), "alipay_cert");
     // An app certificate of another key.
     let e = cert_client(&server, false)
         .app_cert(fixture("rotated_chain.crt"))
         .build()
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Config {
-                item: "app_cert",
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_eq!(config_item(&e), "app_cert");
     assert!(e.to_string().contains("private key"), "{e}");
     // Garbage as the root bundle.
     let e = cert_client(&server, false)
         .alipay_root_cert("not a certificate")
         .build()
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Config {
-                item: "alipay_root_cert",
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_eq!(config_item(&e), "alipay_root_cert");
     // A bundle with only an EC root gives no root SN.
     let e = cert_client(&server, false)
         .alipay_root_cert(cert_file("root_e1.crt"))
@@ -406,16 +363,7 @@ async fn cert_mode_configuration_errors_name_the_item() {
         .app_cert_file("/nonexistent/appCertPublicKey.crt")
         .build()
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Config {
-                item: "app_cert",
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_eq!(config_item(&e), "app_cert");
     assert!(e.to_string().contains("/nonexistent/appCertPublicKey.crt"));
     // Mixing modes.
     let e = cert_client(&server, false)

@@ -3,7 +3,7 @@
 
 mod client_support;
 
-use alipay_runtime::{CallOptions, Client, Endpoint, Error, Protocol, RetryPolicy};
+use alipay_runtime::{CallOptions, Client, Endpoint, Protocol, RetryPolicy};
 use client_support::*;
 use std::time::Duration;
 
@@ -26,13 +26,6 @@ fn base() -> alipay_runtime::ClientBuilder {
         .app_id(APP_ID)
         .private_key(private_key_pem())
         .alipay_public_key(public_key_pem())
-}
-
-fn config_item(e: &Error) -> &'static str {
-    match e {
-        Error::Config { item, .. } => item,
-        other => panic!("not a configuration error: {other:?}"),
-    }
 }
 
 #[test]

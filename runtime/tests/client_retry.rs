@@ -5,8 +5,8 @@ mod client_support;
 
 use alipay_runtime::transport::BoxFuture;
 use alipay_runtime::{
-    CallOptions, Error, HttpMethod, Operation, ReqwestTransport, RetryPolicy, Safety, Transport,
-    TransportError, TransportErrorKind, V2Route, V3Body, V3Route,
+    CallOptions, Error, Operation, ReqwestTransport, RetryPolicy, Safety, Transport,
+    TransportError, TransportErrorKind,
 };
 use bytes::Bytes;
 use client_support::*;
@@ -15,40 +15,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const fn op(
-    name: &'static str,
-    safety: Safety,
-    key: &'static str,
-    path: &'static str,
-) -> Operation {
-    Operation {
-        name,
-        safety,
-        v2: Some(V2Route {
-            response_key: key,
-            biz_content: true,
-            text_params: &[],
-            files: &[],
-            need_encrypt: false,
-            client_executed: false,
-        }),
-        v3: Some(V3Route {
-            method: HttpMethod::Post,
-            path,
-            path_params: &[],
-            query_params: &[],
-            body: V3Body::Json,
-        }),
-    }
-}
-
-static QUERY: Operation = op(
+static QUERY: Operation = op_both(
     "alipay.trade.query",
     Safety::ReadOnly,
     "alipay_trade_query_response",
     "/v3/alipay/trade/query",
 );
-static REFUND: Operation = op(
+static REFUND: Operation = op_both(
     "alipay.trade.refund",
     Safety::Mutating,
     "alipay_trade_refund_response",

@@ -3,7 +3,7 @@
 
 mod client_support;
 
-use alipay_runtime::{CallOptions, HttpMethod, Operation, Safety, V2Route, V3Body, V3Route};
+use alipay_runtime::{CallOptions, Operation, Safety};
 use client_support::*;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -53,25 +53,12 @@ impl Subscriber for Capture {
     fn exit(&self, _: &Id) {}
 }
 
-static TRADE_QUERY: Operation = Operation {
-    name: "alipay.trade.query",
-    safety: Safety::ReadOnly,
-    v2: Some(V2Route {
-        response_key: "alipay_trade_query_response",
-        biz_content: true,
-        text_params: &[],
-        files: &[],
-        need_encrypt: false,
-        client_executed: false,
-    }),
-    v3: Some(V3Route {
-        method: HttpMethod::Post,
-        path: "/v3/alipay/trade/query",
-        path_params: &[],
-        query_params: &[],
-        body: V3Body::Json,
-    }),
-};
+static TRADE_QUERY: Operation = op_both(
+    "alipay.trade.query",
+    Safety::ReadOnly,
+    "alipay_trade_query_response",
+    "/v3/alipay/trade/query",
+);
 
 const TOKEN: &str = "202406BBf0e1d2c3b4a5968778695a4b3c2d1E01";
 

@@ -9,33 +9,17 @@ use alipay_runtime::{
 use client_support::*;
 use serde_json::json;
 
-static TRADE_QUERY: Operation = Operation {
-    name: "alipay.trade.query",
-    safety: Safety::ReadOnly,
-    v2: Some(V2Route {
-        response_key: "alipay_trade_query_response",
-        biz_content: true,
-        text_params: &[],
-        files: &[],
-        need_encrypt: false,
-        client_executed: false,
-    }),
-    v3: None,
-};
+static TRADE_QUERY: Operation = op_v2(
+    "alipay.trade.query",
+    Safety::ReadOnly,
+    "alipay_trade_query_response",
+);
 
-static TRADE_PAY: Operation = Operation {
-    name: "alipay.trade.pay",
-    safety: Safety::Mutating,
-    v2: Some(V2Route {
-        response_key: "alipay_trade_pay_response",
-        biz_content: true,
-        text_params: &[],
-        files: &[],
-        need_encrypt: false,
-        client_executed: false,
-    }),
-    v3: None,
-};
+static TRADE_PAY: Operation = op_v2(
+    "alipay.trade.pay",
+    Safety::Mutating,
+    "alipay_trade_pay_response",
+);
 
 static FILE_UPLOAD: Operation = Operation {
     name: "alipay.open.file.upload",
@@ -154,16 +138,7 @@ async fn v2_success_without_signature_is_rejected() {
         .execute(&TRADE_QUERY, query_params(), &CallOptions::default())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Response {
-                problem: ResponseProblem::MissingSignature,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_eq!(problem(&err), &ResponseProblem::MissingSignature);
     assert!(err.outcome_unknown());
 }
 
@@ -184,16 +159,7 @@ async fn v2_tampered_response_is_rejected() {
         .execute(&TRADE_QUERY, query_params(), &CallOptions::default())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Response {
-                problem: ResponseProblem::BadSignature,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_eq!(problem(&err), &ResponseProblem::BadSignature);
 }
 
 #[tokio::test]
@@ -210,16 +176,7 @@ async fn v2_response_signed_by_another_key_is_rejected() {
         .execute(&TRADE_QUERY, query_params(), &CallOptions::default())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Response {
-                problem: ResponseProblem::BadSignature,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_eq!(problem(&err), &ResponseProblem::BadSignature);
 }
 
 #[tokio::test]
@@ -282,16 +239,7 @@ async fn v2_service_errors_are_typed_signed_or_not() {
         .execute(&TRADE_QUERY, query_params(), &opts)
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Response {
-                problem: ResponseProblem::BadSignature,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_eq!(problem(&err), &ResponseProblem::BadSignature);
 }
 
 #[tokio::test]
@@ -346,16 +294,7 @@ async fn v2_encrypted_response_needs_the_signature_too() {
         )
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Response {
-                problem: ResponseProblem::MissingSignature,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_eq!(problem(&err), &ResponseProblem::MissingSignature);
 }
 
 #[tokio::test]
@@ -487,16 +426,7 @@ async fn v2_non_200_and_garbage_bodies_are_response_errors() {
         .execute(&TRADE_QUERY, query_params(), &opts)
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Response {
-                problem: ResponseProblem::HttpStatus { status: 502 },
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_eq!(problem(&e), &ResponseProblem::HttpStatus { status: 502 });
     let e = client
         .execute(&TRADE_QUERY, query_params(), &opts)
         .await

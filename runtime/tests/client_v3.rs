@@ -4,32 +4,19 @@ mod client_support;
 
 use alipay_runtime::{
     CallOptions, Error, FilePart, HttpMethod, Operation, Protocol, ResponseProblem, Safety,
-    ServiceError, V2Route, V3Body, V3Route,
+    ServiceError, V3Body, V3Route,
 };
 use client_support::*;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-static TRADE_QUERY: Operation = Operation {
-    name: "alipay.trade.query",
-    safety: Safety::ReadOnly,
-    v2: Some(V2Route {
-        response_key: "alipay_trade_query_response",
-        biz_content: true,
-        text_params: &[],
-        files: &[],
-        need_encrypt: false,
-        client_executed: false,
-    }),
-    v3: Some(V3Route {
-        method: HttpMethod::Post,
-        path: "/v3/alipay/trade/query",
-        path_params: &[],
-        query_params: &[],
-        body: V3Body::Json,
-    }),
-};
+static TRADE_QUERY: Operation = op_both(
+    "alipay.trade.query",
+    Safety::ReadOnly,
+    "alipay_trade_query_response",
+    "/v3/alipay/trade/query",
+);
 
 static HUABEI_QUERY: Operation = Operation {
     name: "alipay.pcredit.huabei.auth.order.query",
@@ -271,55 +258,19 @@ async fn v3_success_must_be_signed_and_untampered() {
         .execute(&TRADE_QUERY, p.clone(), &opts)
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Response {
-                problem: ResponseProblem::MissingSignature,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_eq!(problem(&e), &ResponseProblem::MissingSignature);
     let e = client
         .execute(&TRADE_QUERY, p.clone(), &opts)
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Response {
-                problem: ResponseProblem::BadSignature,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_eq!(problem(&e), &ResponseProblem::BadSignature);
     let e = client
         .execute(&TRADE_QUERY, p.clone(), &opts)
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Response {
-                problem: ResponseProblem::BadSignature,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_eq!(problem(&e), &ResponseProblem::BadSignature);
     let e = client.execute(&TRADE_QUERY, p, &opts).await.unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Response {
-                problem: ResponseProblem::MissingSignature,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_eq!(problem(&e), &ResponseProblem::MissingSignature);
 }
 
 #[tokio::test]
@@ -401,16 +352,7 @@ async fn v3_errors_are_typed_with_status_links_and_trace_id() {
     assert_eq!(e.service_code(), Some("INVALID_PARAMETER"));
 
     let e = client.execute(&TRADE_QUERY, p, &opts).await.unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Response {
-                problem: ResponseProblem::BadSignature,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_eq!(problem(&e), &ResponseProblem::BadSignature);
 }
 
 #[tokio::test]

@@ -334,3 +334,71 @@ pub fn client_builder(server: &FakeAlipay) -> alipay_runtime::ClientBuilder {
 pub fn fixed_clock() -> std::time::SystemTime {
     std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_717_216_496_789)
 }
+
+/// A v2 route with `biz_content`, no text or file parameters.
+pub const fn v2_route(response_key: &'static str) -> alipay_runtime::V2Route {
+    alipay_runtime::V2Route {
+        response_key,
+        biz_content: true,
+        text_params: &[],
+        files: &[],
+        need_encrypt: false,
+        client_executed: false,
+    }
+}
+
+/// A v3 `POST` route with a JSON body.
+pub const fn v3_post(path: &'static str) -> alipay_runtime::V3Route {
+    alipay_runtime::V3Route {
+        method: alipay_runtime::HttpMethod::Post,
+        path,
+        path_params: &[],
+        query_params: &[],
+        body: alipay_runtime::V3Body::Json,
+    }
+}
+
+/// An operation served by the v2 gateway only.
+pub const fn op_v2(
+    name: &'static str,
+    safety: alipay_runtime::Safety,
+    response_key: &'static str,
+) -> alipay_runtime::Operation {
+    alipay_runtime::Operation {
+        name,
+        safety,
+        v2: Some(v2_route(response_key)),
+        v3: None,
+    }
+}
+
+/// An operation served by both protocols (v3 `POST path` with a JSON body).
+pub const fn op_both(
+    name: &'static str,
+    safety: alipay_runtime::Safety,
+    response_key: &'static str,
+    path: &'static str,
+) -> alipay_runtime::Operation {
+    alipay_runtime::Operation {
+        name,
+        safety,
+        v2: Some(v2_route(response_key)),
+        v3: Some(v3_post(path)),
+    }
+}
+
+/// The problem of a response error (panics with the error otherwise).
+pub fn problem(e: &alipay_runtime::Error) -> &alipay_runtime::ResponseProblem {
+    match e {
+        alipay_runtime::Error::Response { problem, .. } => problem,
+        other => panic!("not a response error: {other:?}"),
+    }
+}
+
+/// The item of a configuration error (panics with the error otherwise).
+pub fn config_item(e: &alipay_runtime::Error) -> &'static str {
+    match e {
+        alipay_runtime::Error::Config { item, .. } => item,
+        other => panic!("not a configuration error: {other:?}"),
+    }
+}
