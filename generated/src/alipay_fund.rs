@@ -111,89 +111,239 @@ pub static ALIPAY_FUND_COUPON_OPERATION_QUERY: ::alipay_runtime::Operation = ::a
 pub struct AlipayFundCouponOperationQueryResponse {
     /// 该支付宝操作流水操作金额
     ///
-    /// Wire name `amount`.
+    /// Wire name `amount`; max length 11; example `10.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
     /// 支付宝资金授权订单号
     ///
-    /// Wire name `auth_no`.
+    /// Wire name `auth_no`; max length 64; example `2018081710002001860294782485`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub auth_no: ::std::option::Option<::std::string::String>,
     /// 商户请求创建预授权订单时传入的扩展参数
     ///
-    /// Wire name `extra_param`.
+    /// Wire name `extra_param`; example `{"merchantExt":"xxx"}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_param: ::std::option::Option<::std::string::String>,
     /// 资金授权单据操作流水创建时间
     ///
-    /// Wire name `gmt_create`.
+    /// Wire name `gmt_create`; example `2018-08-17 10:15:31`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gmt_create: ::std::option::Option<::std::string::String>,
     /// 支付宝账务处理成功时间
     ///
-    /// Wire name `gmt_trans`.
+    /// Wire name `gmt_trans`; example `2018-08-17 10:15:32`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gmt_trans: ::std::option::Option<::std::string::String>,
     /// 支付宝资金操作流水号
     ///
-    /// Wire name `operation_id`.
+    /// Wire name `operation_id`; max length 64; example `20180817587432998602`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub operation_id: ::std::option::Option<::std::string::String>,
     /// 支付宝资金操作类型
     ///
-    /// Wire name `operation_type`.
+    /// Wire name `operation_type`; example `PAY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub operation_type: ::std::option::Option<::std::string::String>,
+    pub operation_type: ::std::option::Option<
+        AlipayFundCouponOperationQueryResponseOperationType,
+    >,
     /// 业务订单的简单描述
     ///
-    /// Wire name `order_title`.
+    /// Wire name `order_title`; example `红包`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order_title: ::std::option::Option<::std::string::String>,
     /// 商户的授权资金订单号
     ///
-    /// Wire name `out_order_no`.
+    /// Wire name `out_order_no`; max length 64; example `2017122716463222`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_order_no: ::std::option::Option<::std::string::String>,
     /// 商户资金操作的请求流水号
     ///
-    /// Wire name `out_request_no`.
+    /// Wire name `out_request_no`; max length 64; example `201712271645328`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_request_no: ::std::option::Option<::std::string::String>,
     /// 收款方支付宝账号
     ///
-    /// Wire name `payee_logon_id`.
+    /// Wire name `payee_logon_id`; example `136****1234`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payee_logon_id: ::std::option::Option<::std::string::String>,
     /// 收款方支付宝账号对应的支付宝唯一用户号
     ///
-    /// Wire name `payee_user_id`.
+    /// Wire name `payee_user_id`; example `2088102000000002`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payee_user_id: ::std::option::Option<::std::string::String>,
     /// 付款方支付宝账号
     ///
-    /// Wire name `payer_logon_id`.
+    /// Wire name `payer_logon_id`; example `159****5620`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payer_logon_id: ::std::option::Option<::std::string::String>,
     /// 付款方支付宝账号对应的支付宝唯一用户号
     ///
-    /// Wire name `payer_user_id`.
+    /// Wire name `payer_user_id`; example `2088102000000001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub payer_user_id: ::std::option::Option<::std::string::String>,
     /// 商户对本次操作的附言描述
     ///
-    /// Wire name `remark`.
+    /// Wire name `remark`; example `红包支付`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub remark: ::std::option::Option<::std::string::String>,
     /// 资金操作流水的状态
     ///
-    /// Wire name `status`.
+    /// Wire name `status`; example `SUCCESS`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub status: ::std::option::Option<::std::string::String>,
+    pub status: ::std::option::Option<AlipayFundCouponOperationQueryResponseStatus>,
     /// 红包总退回金额
     ///
-    /// Wire name `total_pay_refund_amount`.
+    /// Wire name `total_pay_refund_amount`; max length 11; example `0.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_pay_refund_amount: ::std::option::Option<::std::string::String>,
+}
+/// 支付宝资金操作类型
+///
+/// example `PAY`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayFundCouponOperationQueryResponseOperationType {
+    /// `PAY`
+    Pay,
+    /// `REFUND`
+    Refund,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayFundCouponOperationQueryResponseOperationType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pay => "PAY",
+            Self::Refund => "REFUND",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayFundCouponOperationQueryResponseOperationType {
+    fn from(value: &str) -> Self {
+        match value {
+            "PAY" => Self::Pay,
+            "REFUND" => Self::Refund,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayFundCouponOperationQueryResponseOperationType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "PAY" => Self::Pay,
+            "REFUND" => Self::Refund,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayFundCouponOperationQueryResponseOperationType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayFundCouponOperationQueryResponseOperationType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de>
+for AlipayFundCouponOperationQueryResponseOperationType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+/// 资金操作流水的状态
+///
+/// example `SUCCESS`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayFundCouponOperationQueryResponseStatus {
+    /// `INIT`
+    Init,
+    /// `SUCCESS`
+    Success,
+    /// `CLOSED`
+    Closed,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayFundCouponOperationQueryResponseStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Init => "INIT",
+            Self::Success => "SUCCESS",
+            Self::Closed => "CLOSED",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayFundCouponOperationQueryResponseStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "INIT" => Self::Init,
+            "SUCCESS" => Self::Success,
+            "CLOSED" => Self::Closed,
+            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayFundCouponOperationQueryResponseStatus {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "INIT" => Self::Init,
+            "SUCCESS" => Self::Success,
+            "CLOSED" => Self::Closed,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayFundCouponOperationQueryResponseStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayFundCouponOperationQueryResponseStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayFundCouponOperationQueryResponseStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
 }
 /// Every operation of this family.
 pub static OPERATIONS: &[&::alipay_runtime::Operation] = &[

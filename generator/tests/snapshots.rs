@@ -40,24 +40,34 @@ fn fixtures_match_snapshots() {
     let mut failures = Vec::new();
     for (stem, text) in fixtures() {
         let files = generate(&text);
-        let module = files.get(&format!("src/{stem}.rs")).unwrap_or_else(|| {
-            panic!(
-                "fixture {stem} must define the one family whose module is `{stem}`; got {:?}",
-                files.keys()
-            )
-        });
-        let snapshot = dir("snapshots").join(format!("{stem}.rs"));
-        if update {
-            std::fs::write(&snapshot, module).expect("write snapshot");
-            continue;
-        }
-        match std::fs::read_to_string(&snapshot) {
-            Ok(expected) if &expected == module => {}
-            Ok(_) => failures.push(format!(
-                "{stem}: output differs from {}",
-                snapshot.display()
-            )),
-            Err(e) => failures.push(format!("{stem}: cannot read {}: {e}", snapshot.display())),
+        assert!(
+            files.contains_key(&format!("src/{stem}.rs")),
+            "fixture {stem} must define the family whose module is `{stem}`; got {:?}",
+            files.keys()
+        );
+        // Every module file (not the crate root) is a snapshot, named after its module.
+        for (path, module) in &files {
+            let Some(name) = path.strip_prefix("src/").filter(|p| *p != "lib.rs") else {
+                continue;
+            };
+            let name = if name == "shared.rs" {
+                format!("{stem}_shared.rs")
+            } else {
+                name.to_string()
+            };
+            let snapshot = dir("snapshots").join(&name);
+            if update {
+                std::fs::write(&snapshot, module).expect("write snapshot");
+                continue;
+            }
+            match std::fs::read_to_string(&snapshot) {
+                Ok(expected) if &expected == module => {}
+                Ok(_) => failures.push(format!(
+                    "{stem}: {path} differs from {}",
+                    snapshot.display()
+                )),
+                Err(e) => failures.push(format!("{stem}: cannot read {}: {e}", snapshot.display())),
+            }
         }
     }
     assert!(
@@ -72,6 +82,48 @@ fn output_is_byte_identical_on_every_run() {
     for (stem, text) in fixtures() {
         assert_eq!(generate(&text), generate(&text), "{stem}");
     }
+}
+
+#[test]
+fn a_model_shared_by_two_families_is_compiled_under_either_feature() {
+    let text = fixtures()
+        .into_iter()
+        .find(|(s, _)| s == "demo_shared")
+        .expect("fixture")
+        .1;
+    let files = generate(&text);
+    let lib = &files["src/lib.rs"];
+    assert!(
+        lib.contains("#[cfg(feature = \"demo-other\")]\npub mod demo_other;"),
+        "{lib}"
+    );
+    assert!(
+        lib.contains("#[cfg(feature = \"demo-shared\")]\npub mod demo_shared;"),
+        "{lib}"
+    );
+    assert!(
+        lib.contains(
+            "#[cfg(any(feature = \"demo-other\", feature = \"demo-shared\"))]\npub mod shared;"
+        ),
+        "{lib}"
+    );
+    let shared = &files["src/shared.rs"];
+    assert!(
+        shared.contains(
+            "#[cfg(any(feature = \"demo-other\", feature = \"demo-shared\"))]\n/// 金额\n"
+        ),
+        "{shared}"
+    );
+    assert!(files["src/demo_shared.rs"].contains("crate::shared::DemoMoney"));
+    let manifest = &files["Cargo.toml"];
+    assert!(
+        manifest.contains("full = [\"demo-other\", \"demo-shared\"]"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("\ndemo-other = []\n") && manifest.contains("\ndemo-shared = []\n"),
+        "{manifest}"
+    );
 }
 
 #[test]

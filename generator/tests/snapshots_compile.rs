@@ -1,8 +1,9 @@
 //! Compiles the snapshot files (as modules named like their families) and exercises them:
 //! the generated code of every fixture builds, serializes by wire name and carries the
 //! right descriptors.
-// The snapshots use the generated crate's `full-serde` feature, unknown to this crate.
-#![allow(unexpected_cfgs)]
+//!
+//! The crate declares the fixtures' family features and `full-serde` and enables them for
+//! its tests, so the `cfg`s in the snapshots are evaluated as in the generated crate.
 
 #[rustfmt::skip]
 #[allow(dead_code)]
@@ -18,6 +19,21 @@ mod demo_files;
 #[allow(dead_code)]
 #[path = "snapshots/demo_legacy.rs"]
 mod demo_legacy;
+
+#[rustfmt::skip]
+#[allow(dead_code)]
+#[path = "snapshots/demo_shared.rs"]
+mod demo_shared;
+
+#[rustfmt::skip]
+#[allow(dead_code)]
+#[path = "snapshots/demo_other.rs"]
+mod demo_other;
+
+#[rustfmt::skip]
+#[allow(dead_code)]
+#[path = "snapshots/demo_shared_shared.rs"]
+mod shared;
 
 use alipay_runtime::{ApiRequest, HttpMethod, Safety, V3Body};
 use serde_json::json;
@@ -140,5 +156,40 @@ fn required_response_fields_are_not_optional() {
     assert_eq!(ok.order_no, "1");
     assert!(
         serde_json::from_value::<demo_legacy::DemoLegacyOrderQueryResponse>(json!({})).is_err()
+    );
+}
+
+#[test]
+fn shared_models_are_used_by_both_families() {
+    let pay =
+        demo_shared::DemoSharedPayRequest::new(shared::DemoMoney::new("9.99").currency("CNY"));
+    assert_eq!(
+        serde_json::to_value(&pay).expect("serializes"),
+        json!({"amount": {"value": "9.99", "currency": "CNY"}})
+    );
+    // The other family's response is the shared model itself.
+    let refund: demo_other::DemoOtherRefundCancelResponse =
+        serde_json::from_value(json!({"value": "1.00", "currency": "HKD"})).expect("decodes");
+    assert_eq!(refund.currency.as_ref().map(|c| c.as_str()), Some("HKD"));
+    let op = <demo_other::DemoOtherRefundCancelRequest as ApiRequest>::OPERATION;
+    assert_eq!(
+        op.v3.map(|r| (r.method, r.path_params)),
+        Some((HttpMethod::Delete, &["refund_id"][..]))
+    );
+    assert_eq!(op.safety, Safety::Mutating);
+}
+
+#[test]
+fn full_serde_derives_the_other_direction() {
+    // With `full-serde`, a request deserializes and a response serializes.
+    let req: demo_trade::DemoTradeCreateRequest =
+        serde_json::from_value(json!({"out_trade_no": "1", "total_amount": "2.00"}))
+            .expect("request decodes");
+    assert_eq!(req, demo_trade::DemoTradeCreateRequest::new("1", "2.00"));
+    let resp: demo_trade::DemoTradeCreateResponse =
+        serde_json::from_value(json!({"trade_no": "9"})).expect("decodes");
+    assert_eq!(
+        serde_json::to_value(&resp).expect("response serializes"),
+        json!({"trade_no": "9"})
     );
 }

@@ -31,6 +31,14 @@ fn alipay_fund_coupon_operation_query_request() {
     );
 }
 #[test]
+fn alipay_fund_coupon_operation_query_response() {
+    super::roundtrip::<
+        alipay_sdk::alipay_fund::AlipayFundCouponOperationQueryResponse,
+    >(
+        "{\"amount\":\"10.00\",\"auth_no\":\"2018081710002001860294782485\",\"extra_param\":\"{\\\"merchantExt\\\":\\\"xxx\\\"}\",\"gmt_create\":\"2018-08-17 10:15:31\",\"gmt_trans\":\"2018-08-17 10:15:32\",\"operation_id\":\"20180817587432998602\",\"operation_type\":\"PAY\",\"order_title\":\"红包\",\"out_order_no\":\"2017122716463222\",\"out_request_no\":\"201712271645328\",\"payee_logon_id\":\"136****1234\",\"payee_user_id\":\"2088102000000002\",\"payer_logon_id\":\"159****5620\",\"payer_user_id\":\"2088102000000001\",\"remark\":\"红包支付\",\"status\":\"SUCCESS\",\"total_pay_refund_amount\":\"0.00\"}",
+    );
+}
+#[test]
 fn alipay_pcredit_huabei_auth_order_query_request() {
     super::roundtrip::<
         alipay_sdk::alipay_pcredit::AlipayPcreditHuabeiAuthOrderQueryRequest,
