@@ -92,9 +92,14 @@ pub struct CallOptions {
     pub protocol: Option<Protocol>,
     /// ISV token for calls on behalf of a merchant (signed; never logged).
     pub app_auth_token: Option<String>,
-    /// User access token for user-authorised APIs (signed; never logged).
+    /// User access token for user-authorised APIs (signed; never logged). v2: common
+    /// parameter `auth_token`; v3: the operation's `auth_token` query parameter.
     pub auth_token: Option<String>,
+    /// Asynchronous notification URL. v2: common parameter; v3: `notify_url` body field
+    /// (unless the request sets it).
     pub notify_url: Option<String>,
+    /// Browser return URL. v2: common parameter; v3: `return_url` body field (unless the
+    /// request sets it).
     pub return_url: Option<String>,
     /// Override of AES content encryption for this call.
     pub encrypt: Option<bool>,
@@ -330,7 +335,15 @@ impl Client {
                 )))
             };
         }
-        let preferred = self.inner.protocol;
+        // A user token the v3 route has no place for: the call goes to v2 when it can.
+        let v3_takes_auth_token = op
+            .v3
+            .is_some_and(|r| r.query_params.contains(&"auth_token"));
+        let preferred = if options.auth_token.is_some() && !v3_takes_auth_token {
+            Protocol::V2
+        } else {
+            self.inner.protocol
+        };
         let other = match preferred {
             Protocol::V2 => Protocol::V3,
             Protocol::V3 => Protocol::V2,
@@ -933,14 +946,25 @@ impl Client {
         }
 
         // Query, in descriptor order, encoded once.
+        // A user's `auth_token` is a query parameter of the v3 operations that take one.
+        let auth_token = options.auth_token.as_deref().filter(|t| !t.is_empty());
+        if auth_token.is_some() && !route.query_params.contains(&"auth_token") {
+            return Err(Error::Build(format!(
+                "{}: auth_token is not a parameter of this operation on v3; call it with \
+                 Protocol::V2",
+                op.name
+            )));
+        }
         let query_values: Vec<(&str, String)> = route
             .query_params
             .iter()
             .filter_map(|name| {
-                fields
-                    .get(*name)
-                    .filter(|v| !v.is_null())
-                    .map(|v| (*name, scalar_text(v)))
+                let value = fields.get(*name).filter(|v| !v.is_null()).map(scalar_text);
+                let value = match (value, *name) {
+                    (None, "auth_token") => auth_token.map(str::to_string),
+                    (v, _) => v,
+                };
+                value.map(|v| (*name, v))
             })
             .collect();
         let query_refs: Vec<(&str, &str)> =
@@ -954,6 +978,18 @@ impl Client {
                 route.path_params.contains(&k.as_str()) || route.query_params.contains(&k.as_str());
             if !placed && !v.is_null() {
                 rest.insert(k.clone(), v.clone());
+            }
+        }
+        // v3 takes notify_url / return_url as body fields.
+        if !matches!(route.body, V3Body::None) {
+            for (name, value) in [
+                ("notify_url", &options.notify_url),
+                ("return_url", &options.return_url),
+            ] {
+                if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+                    rest.entry(name)
+                        .or_insert_with(|| serde_json::Value::String(v.clone()));
+                }
             }
         }
 

@@ -392,3 +392,39 @@ async fn cert_mode_configuration_errors_name_the_item() {
     assert!(client.is_cert_mode());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_responses_with_a_new_sn_download_it_once() {
+    let rotated = PrivateKey::from_text(&fixture("rotated.key")).unwrap();
+    let chain = fixture("rotated_chain.crt");
+    let sn = sn_of(&chain);
+    let server = FakeAlipay::start(move |r, _| {
+        if r.v2_param("method").as_deref() == Some("alipay.open.app.alipaycert.download") {
+            download_answer(&chain, &rotated, &sn).delayed(std::time::Duration::from_millis(100))
+        } else {
+            Answer::v2_signed("alipay_trade_query_response", NODE, &rotated, Some(&sn))
+        }
+    })
+    .await;
+    let client = cert_client(&server, true).build().unwrap();
+    let opts = CallOptions::new().protocol(Protocol::V2);
+    let calls = (0..8).map(|_| {
+        let client = client.clone();
+        let opts = opts.clone();
+        tokio::spawn(async move {
+            client
+                .execute(&TRADE_QUERY, json!({"out_trade_no": "1"}), &opts)
+                .await
+        })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        call.await.unwrap().unwrap();
+    }
+    let downloads = server
+        .received()
+        .iter()
+        .filter(|r| r.v2_param("method").as_deref() == Some("alipay.open.app.alipaycert.download"))
+        .count();
+    assert_eq!(downloads, 1);
+    assert_eq!(server.count(), 9);
+}

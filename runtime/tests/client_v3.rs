@@ -534,3 +534,77 @@ async fn typed_call_decodes_the_verified_body() {
     assert_eq!(r.total_amount, "88.88");
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn v3_call_options_land_where_v3_takes_them() {
+    static USER_INFO: Operation = Operation {
+        name: "alios.open.auto.info.query",
+        safety: Safety::ReadOnly,
+        v2: None,
+        v3: Some(V3Route {
+            method: HttpMethod::Get,
+            path: "/v3/alios/open/auto/info/query",
+            path_params: &[],
+            query_params: &["auth_token", "user_id"],
+            body: V3Body::None,
+        }),
+    };
+    let signer = alipay_signer();
+    let server = FakeAlipay::start(move |_, _| Answer::v3_signed(200, "{}", &signer, None)).await;
+    let client = client_builder(&server).build().unwrap();
+    client
+        .execute(
+            &TRADE_QUERY,
+            json!({"out_trade_no": "1"}),
+            &CallOptions::new().notify_url("https://m.example/n"),
+        )
+        .await
+        .unwrap();
+    client
+        .execute(
+            &USER_INFO,
+            json!({"user_id": "2088"}),
+            &CallOptions::new().auth_token("authusrB1"),
+        )
+        .await
+        .unwrap();
+    let got = server.received();
+    assert_eq!(
+        got[0].body_text(),
+        r#"{"out_trade_no":"1","notify_url":"https://m.example/n"}"#
+    );
+    assert_eq!(
+        got[1].target,
+        "/v3/alios/open/auto/info/query?auth_token=authusrB1&user_id=2088"
+    );
+    got[1].verify_v3(&app_public_key(), "").unwrap();
+    // An auth_token the v3 operation has no place for is refused, not dropped.
+    let e = client
+        .execute(
+            &TRADE_QUERY,
+            json!({"out_trade_no": "1"}),
+            &CallOptions::new()
+                .auth_token("authusrB1")
+                .protocol(Protocol::V3),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Build(_)), "{e:?}");
+    assert_eq!(server.count(), 2);
+    // Without an explicit protocol, such a call goes to v2, where auth_token is a common
+    // parameter.
+    let e = client
+        .execute(
+            &TRADE_QUERY,
+            json!({"out_trade_no": "1"}),
+            &CallOptions::new().auth_token("authusrB1"),
+        )
+        .await
+        .unwrap_err();
+    assert!(server.received()[2].target.starts_with("/gateway.do?"));
+    assert_eq!(
+        server.received()[2].v2_param("auth_token").as_deref(),
+        Some("authusrB1")
+    );
+    assert!(matches!(e, Error::Response { .. }), "{e:?}");
+}
