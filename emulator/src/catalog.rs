@@ -77,9 +77,13 @@ fn split_template(path: &str) -> Vec<Segment> {
 }
 
 impl Catalog {
-    /// The catalog of the specs embedded at build time.
+    /// The catalog of the specs embedded at build time (lowered once per process).
     pub fn embedded() -> Result<Self, alipay_codegen::Error> {
-        Self::from_sources(&embedded_specs())
+        static EMBEDDED: std::sync::OnceLock<Result<Catalog, alipay_codegen::Error>> =
+            std::sync::OnceLock::new();
+        EMBEDDED
+            .get_or_init(|| Self::from_sources(&embedded_specs()))
+            .clone()
     }
 
     /// A catalog of the given spec texts.
