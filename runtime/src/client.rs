@@ -386,7 +386,7 @@ impl Client {
                 Protocol::V2 => Prepared::V2(self.prepare_v2(op, &params, options)?),
                 Protocol::V3 => Prepared::V3(self.prepare_v3(op, &params, options)?),
             };
-            match self.inner.timeouts.total {
+            match self.inner.timeouts.total.map(|t| t.min(MAX_TIMEOUT)) {
                 Some(total) => tokio::time::timeout(total, self.run(op, &prepared, trust, started))
                     .await
                     .unwrap_or_else(|_| {
@@ -520,18 +520,22 @@ impl Client {
         let timeout = match (cfg.timeouts.attempt, cfg.timeouts.total) {
             (Some(a), Some(t)) => Some(a.min(t.saturating_sub(started.elapsed()))),
             (a, _) => a,
-        };
+        }
+        .map(|t| t.min(MAX_TIMEOUT));
         let send = cfg.transport.send(request, timeout);
         let response = match timeout {
             // The transport is told the timeout; this is the backstop for transports that
             // ignore it.
-            Some(t) => match tokio::time::timeout(t + Duration::from_millis(50), send).await {
-                Ok(r) => r,
-                Err(_) => Err(TransportError::timeout(
-                    true,
-                    format!("the attempt took longer than {t:?}"),
-                )),
-            },
+            Some(t) => {
+                match tokio::time::timeout(t.saturating_add(Duration::from_millis(50)), send).await
+                {
+                    Ok(r) => r,
+                    Err(_) => Err(TransportError::timeout(
+                        true,
+                        format!("the attempt took longer than {t:?}"),
+                    )),
+                }
+            }
             None => send.await,
         }
         .map_err(|source| Error::Transport {
@@ -1201,6 +1205,9 @@ impl Client {
         })
     }
 }
+
+/// Longest timeout applied (larger settings are clamped): no Alipay call takes a day.
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 /// `alipay.open.app.alipaycert.download`: fetches an Alipay public-key certificate by SN
 /// (certificate rotation). Request `{"alipay_cert_sn": …}`; response field
