@@ -7590,7 +7590,7 @@ pub struct GoodsDetail {
     pub show_url: ::std::option::Option<::std::string::String>,
     /// 商品69条码
     ///
-    /// Wire name `goods_ean_id`.
+    /// Wire name `goods_ean_id`; example `6901234567892`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_ean_id: ::std::option::Option<::std::string::String>,
 }

@@ -417,12 +417,20 @@ fn type_of(cell: &str) -> (String, Option<&'static str>, Option<Value>) {
         "number" | "long" | "int" | "integer" => ("integer".into(), Some("int64"), None),
         "boolean" | "bool" => ("boolean".into(), None, None),
         "object" => ("object".into(), None, None),
+        "price" => ("string".into(), Some("price"), None),
         _ => ("string".into(), None, None),
     }
 }
 
 fn typed_example(text: &str, ty: &str) -> Value {
     match ty {
+        "array" => Value::Array(
+            text.split([',', '，'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| json!(s))
+                .collect(),
+        ),
         "integer" => text
             .parse::<i64>()
             .map_or_else(|_| json!(text), |n| json!(n)),

@@ -208,7 +208,8 @@ fn replay(sources: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     };
     let mut documents: std::collections::BTreeMap<PathBuf, serde_json::Value> = Default::default();
     let mut catalogues: std::collections::BTreeMap<PathBuf, v2::Catalogue> = Default::default();
-    let mut changed = Vec::new();
+    // A replay rebuilds the tree from nothing, so that it equals a fresh import exactly.
+    let mut tree = Tree::empty(out);
     for step in steps {
         let (items, precedence) = if let Some(file) = source(step, "openapi")? {
             if !documents.contains_key(&file) {
@@ -251,16 +252,24 @@ fn replay(sources: &Path, out: &Path) -> Result<Vec<PathBuf>> {
                 plan_path.display()
             );
         };
-        for path in write(items, precedence, out)? {
-            if !changed.contains(&path) {
-                changed.push(path);
-            }
-        }
+        add(&mut tree, items, precedence, out)?;
     }
-    Ok(changed)
+    tree.write_exact()
 }
 
-fn write(mut imported: Vec<Imported>, precedence: Precedence, out: &Path) -> Result<Vec<PathBuf>> {
+fn write(imported: Vec<Imported>, precedence: Precedence, out: &Path) -> Result<Vec<PathBuf>> {
+    let mut tree = Tree::load(out)?;
+    add(&mut tree, imported, precedence, out)?;
+    tree.write()
+}
+
+/// Applies the overlays of `out/_reviewed` to the imported operations and puts them in `tree`.
+fn add(
+    tree: &mut Tree,
+    mut imported: Vec<Imported>,
+    precedence: Precedence,
+    out: &Path,
+) -> Result<()> {
     for item in &mut imported {
         overlay::apply_all(out, item)?;
         if let Some(doc) = item.op.doc.as_object_mut() {
@@ -268,7 +277,5 @@ fn write(mut imported: Vec<Imported>, precedence: Precedence, out: &Path) -> Res
         }
     }
     Tree::check_unique(&imported)?;
-    let mut tree = Tree::load(out)?;
-    tree.insert(imported, precedence)?;
-    tree.write()
+    tree.insert(imported, precedence)
 }

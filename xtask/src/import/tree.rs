@@ -44,6 +44,15 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// An empty tree that will be written to `root`.
+    pub fn empty(root: &Path) -> Tree {
+        Tree {
+            root: root.to_owned(),
+            ops: BTreeMap::new(),
+            pool: BTreeMap::new(),
+        }
+    }
+
     /// Loads `root` (a missing directory is an empty tree).
     pub fn load(root: &Path) -> Result<Tree> {
         let mut tree = Tree {
@@ -158,7 +167,10 @@ impl Tree {
                     None => schema,
                     Some(existing) => match precedence {
                         Precedence::Replace => merge(schema, existing),
-                        Precedence::FillIn => merge(existing, schema),
+                        Precedence::FillIn => {
+                            let merged = merge(existing, schema.clone());
+                            refresh_reviewed(merged, &schema)
+                        }
                     },
                 };
                 self.pool.insert(name, merged);
@@ -166,6 +178,45 @@ impl Tree {
             self.ops.insert(item.op.method.clone(), item.op);
         }
         Ok(())
+    }
+
+    /// Writes the tree, then deletes the operation files of `root` that are not part of it.
+    pub fn write_exact(&self) -> Result<Vec<PathBuf>> {
+        let changed = self.write()?;
+        let keep: BTreeSet<PathBuf> = self.ops.values().map(|op| self.path(op)).collect();
+        let Ok(dirs) = std::fs::read_dir(&self.root) else {
+            return Ok(changed);
+        };
+        let mut removed = Vec::new();
+        for dir in dirs {
+            let dir = dir?.path();
+            let special = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_none_or(|n| n.starts_with('_') || n.starts_with('.'));
+            if special || !dir.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(&dir)? {
+                let file = file?.path();
+                let yaml = file.extension().and_then(|e| e.to_str()) == Some("yaml");
+                if yaml && !keep.contains(&file) {
+                    std::fs::remove_file(&file)
+                        .with_context(|| format!("removing {}", file.display()))?;
+                    removed.push(file);
+                }
+            }
+            if std::fs::read_dir(&dir)?.next().is_none() {
+                std::fs::remove_dir(&dir)?;
+            }
+        }
+        Ok(changed.into_iter().chain(removed).collect())
+    }
+
+    fn path(&self, op: &Operation) -> PathBuf {
+        self.root
+            .join(&op.family)
+            .join(format!("{}.yaml", op.method))
     }
 
     /// Writes every operation file and `_shared/schemas.yaml`; returns the files that changed.
@@ -197,10 +248,7 @@ impl Tree {
                 .as_object_mut()
                 .ok_or_else(|| anyhow!("{}: not a mapping", op.method))?;
             obj.insert("components".into(), json!({ "schemas": schemas }));
-            let path = self
-                .root
-                .join(&op.family)
-                .join(format!("{}.yaml", op.method));
+            let path = self.path(op);
             if write(&path, &doc)? {
                 changed.push(path);
             }
@@ -281,4 +329,72 @@ pub fn merge(primary: Value, secondary: Value) -> Value {
     }
     super::schema::sort_keys(&mut p);
     Value::Object(p)
+}
+
+/// After a fill-in merge, the facts the new import's overlays set (its `x-alipay-reviewed`
+/// keywords) still win over the tree's, so that an edited overlay always lands.
+fn refresh_reviewed(merged: Value, new: &Value) -> Value {
+    let (Value::Object(mut m), Some(n)) = (merged, new.as_object()) else {
+        return new.clone();
+    };
+    copy_reviewed(&mut m, n);
+    if let (Some(Value::Object(mprops)), Some(Value::Object(nprops))) =
+        (m.get_mut("properties"), n.get("properties"))
+    {
+        for (name, nprop) in nprops {
+            if let (Some(Value::Object(mp)), Some(np)) = (mprops.get_mut(name), nprop.as_object()) {
+                copy_reviewed(mp, np);
+            }
+        }
+    }
+    Value::Object(m)
+}
+
+fn copy_reviewed(target: &mut Map<String, Value>, source: &Map<String, Value>) {
+    let keys: Vec<String> = source
+        .get(super::overlay::REVIEWED)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
+    if keys.is_empty() {
+        return;
+    }
+    for key in &keys {
+        if key == "required" {
+            // A required list is the union: the new version of the schema may lack a
+            // property (and so the name) that the tree's version has.
+            let mut list: Vec<Value> = target
+                .get("required")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for name in source
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if !list.contains(name) {
+                    list.push(name.clone());
+                }
+            }
+            target.insert("required".into(), Value::Array(list));
+            continue;
+        }
+        match source.get(key) {
+            Some(v) => {
+                target.insert(key.clone(), v.clone());
+            }
+            None => {
+                target.remove(key);
+            }
+        }
+    }
+    if let Some(v) = source.get(super::overlay::REVIEWED) {
+        target.insert(super::overlay::REVIEWED.into(), v.clone());
+    }
+    super::schema::sort_keys(target);
 }

@@ -80,7 +80,7 @@ fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize) {
         }
         out.push_str(&key_text_out(key));
         out.push(':');
-        write_value(out, value, indent, true);
+        write_value(out, value, indent);
     }
 }
 
@@ -90,11 +90,9 @@ fn write_list(out: &mut String, items: &[Value], indent: usize) {
         out.push_str("- ");
         match item {
             Value::Object(map) if !map.is_empty() => write_map(out, map, indent + 2),
-            Value::Array(inner) if inner.iter().all(|v| !v.is_object() && !v.is_array()) => {
-                let parts: Vec<String> = inner.iter().map(scalar).collect();
-                out.push('[');
-                out.push_str(&parts.join(", "));
-                out.push_str("]\n");
+            Value::Array(inner) if flow(inner, indent).is_some() => {
+                out.push_str(&flow(inner, indent).unwrap_or_default());
+                out.push('\n');
             }
             Value::Array(inner) if !inner.is_empty() => {
                 out.pop();
@@ -110,22 +108,39 @@ fn write_list(out: &mut String, items: &[Value], indent: usize) {
 }
 
 /// Writes the value after `key:`; block lists sit at the key's indentation.
-fn write_value(out: &mut String, value: &Value, indent: usize, _in_map: bool) {
+fn write_value(out: &mut String, value: &Value, indent: usize) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             out.push('\n');
             write_map(out, map, indent + 2);
         }
-        Value::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            write_list(out, items, indent);
-        }
+        Value::Array(items) if !items.is_empty() => match flow(items, indent) {
+            Some(line) => {
+                out.push(' ');
+                out.push_str(&line);
+                out.push('\n');
+            }
+            None => {
+                out.push('\n');
+                write_list(out, items, indent);
+            }
+        },
         other => {
             out.push(' ');
             out.push_str(&scalar(other));
             out.push('\n');
         }
     }
+}
+
+/// A list of scalars on one line (`[v2, v3]`) when it is short.
+fn flow(items: &[Value], indent: usize) -> Option<String> {
+    if items.iter().any(|v| v.is_object() || v.is_array()) {
+        return None;
+    }
+    let parts: Vec<String> = items.iter().map(scalar).collect();
+    let line = format!("[{}]", parts.join(", "));
+    (indent + line.chars().count() <= 80).then_some(line)
 }
 
 fn scalar(value: &Value) -> String {
