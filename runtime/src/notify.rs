@@ -60,6 +60,15 @@ pub enum NotifyError {
     /// The signature does not verify.
     #[error("the notification signature is invalid: {0}")]
     BadSignature(VerifyError),
+    /// The notification is for another app (`app_id` differs from the configured one).
+    #[error("the notification is for app_id `{found}`, not the configured `{expected}`")]
+    AppIdMismatch { expected: String, found: String },
+    /// A field every trade notification carries is absent.
+    #[error("the notification has no `{field}` parameter")]
+    MissingField { field: &'static str },
+    /// A field has a value of the wrong shape.
+    #[error("the notification's `{field}` is not valid: {reason}")]
+    InvalidField { field: &'static str, reason: String },
 }
 
 /// A verified notification: its decoded parameters (UTF-8), in body order, `sign` included.
@@ -287,6 +296,258 @@ pub fn verify_pairs(
     })
 }
 
+/// Verifies the parameters of a `return_url` redirect (the query string after `?`, decoded
+/// once) with the V1 rule. **Not proof of payment**: the buyer's browser carries these
+/// parameters and can replay them; confirm with `alipay.trade.query` or the notification.
+pub fn verify_return_query(query: &str, key: &PublicKey) -> Result<VerifiedParams, NotifyError> {
+    verify_form(query.as_bytes(), key, NotifyRule::V1)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed trade notification
+// ---------------------------------------------------------------------------------------------
+
+/// `trade_status` of a trade notification. Open: an unknown value is kept, never an error.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TradeStatus {
+    /// `WAIT_BUYER_PAY`: created, waiting for the buyer.
+    WaitBuyerPay,
+    /// `TRADE_CLOSED`: closed unpaid, or fully refunded.
+    TradeClosed,
+    /// `TRADE_SUCCESS`: paid; refunds still possible.
+    TradeSuccess,
+    /// `TRADE_FINISHED`: paid and final; no more refunds.
+    TradeFinished,
+    /// A value this version does not know.
+    Unknown(String),
+}
+
+impl TradeStatus {
+    /// Parses a wire value.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "WAIT_BUYER_PAY" => TradeStatus::WaitBuyerPay,
+            "TRADE_CLOSED" => TradeStatus::TradeClosed,
+            "TRADE_SUCCESS" => TradeStatus::TradeSuccess,
+            "TRADE_FINISHED" => TradeStatus::TradeFinished,
+            other => TradeStatus::Unknown(other.to_string()),
+        }
+    }
+
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TradeStatus::WaitBuyerPay => "WAIT_BUYER_PAY",
+            TradeStatus::TradeClosed => "TRADE_CLOSED",
+            TradeStatus::TradeSuccess => "TRADE_SUCCESS",
+            TradeStatus::TradeFinished => "TRADE_FINISHED",
+            TradeStatus::Unknown(s) => s,
+        }
+    }
+
+    /// `TRADE_SUCCESS` or `TRADE_FINISHED`: the money arrived.
+    pub fn is_paid(&self) -> bool {
+        matches!(self, TradeStatus::TradeSuccess | TradeStatus::TradeFinished)
+    }
+}
+
+/// One entry of `fund_bill_list` (JSON text in the notification; keys are camelCase there).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[non_exhaustive]
+pub struct FundBill {
+    /// Channel, e.g. `ALIPAYACCOUNT`, `PCREDIT`, `BANKCARD`.
+    #[serde(rename = "fundChannel")]
+    pub fund_channel: String,
+    /// Amount in yuan, as sent.
+    pub amount: String,
+    /// Amount actually paid through the channel, when sent.
+    #[serde(rename = "realAmount", default)]
+    pub real_amount: Option<String>,
+}
+
+/// A verified trade notification (`notify_type` `trade_status_sync` and friends). Amounts are
+/// kept as the decimal text Alipay sent (yuan, two decimals); use [`amount_in_fen`] to
+/// compare them exactly. Every parameter stays available in [`TradeNotification::raw`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TradeNotification {
+    pub notify_id: String,
+    pub notify_type: String,
+    pub notify_time: Option<String>,
+    pub app_id: String,
+    pub auth_app_id: Option<String>,
+    pub trade_no: Option<String>,
+    pub out_trade_no: Option<String>,
+    pub out_biz_no: Option<String>,
+    pub trade_status: Option<TradeStatus>,
+    pub buyer_id: Option<String>,
+    pub buyer_logon_id: Option<String>,
+    pub seller_id: Option<String>,
+    pub seller_email: Option<String>,
+    pub total_amount: Option<String>,
+    pub receipt_amount: Option<String>,
+    pub invoice_amount: Option<String>,
+    pub buyer_pay_amount: Option<String>,
+    pub point_amount: Option<String>,
+    pub refund_fee: Option<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub gmt_create: Option<String>,
+    pub gmt_payment: Option<String>,
+    pub gmt_refund: Option<String>,
+    pub gmt_close: Option<String>,
+    pub fund_bill_list: Vec<FundBill>,
+    pub passback_params: Option<String>,
+    /// All verified parameters, as received.
+    pub raw: VerifiedParams,
+}
+
+impl TradeNotification {
+    /// Types verified parameters and checks that the notification is for `expected_app_id`.
+    pub fn from_verified(raw: VerifiedParams, expected_app_id: &str) -> Result<Self, NotifyError> {
+        let opt = |k: &str| raw.get(k).filter(|v| !v.is_empty()).map(str::to_string);
+        let req = |k: &'static str| opt(k).ok_or(NotifyError::MissingField { field: k });
+        let app_id = req("app_id")?;
+        if app_id != expected_app_id {
+            return Err(NotifyError::AppIdMismatch {
+                expected: expected_app_id.to_string(),
+                found: app_id,
+            });
+        }
+        let fund_bill_list = match opt("fund_bill_list") {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(&text).map_err(|e| NotifyError::InvalidField {
+                field: "fund_bill_list",
+                reason: e.to_string(),
+            })?,
+        };
+        for field in [
+            "total_amount",
+            "receipt_amount",
+            "invoice_amount",
+            "buyer_pay_amount",
+            "point_amount",
+            "refund_fee",
+        ] {
+            if let Some(v) = opt(field) {
+                if amount_in_fen(&v).is_none() {
+                    return Err(NotifyError::InvalidField {
+                        field,
+                        reason: format!("`{v}` is not an amount in yuan with at most two decimals"),
+                    });
+                }
+            }
+        }
+        Ok(TradeNotification {
+            notify_id: req("notify_id")?,
+            notify_type: req("notify_type")?,
+            notify_time: opt("notify_time"),
+            app_id,
+            auth_app_id: opt("auth_app_id"),
+            trade_no: opt("trade_no"),
+            out_trade_no: opt("out_trade_no"),
+            out_biz_no: opt("out_biz_no"),
+            trade_status: opt("trade_status").map(|s| TradeStatus::from_wire(&s)),
+            buyer_id: opt("buyer_id"),
+            buyer_logon_id: opt("buyer_logon_id"),
+            seller_id: opt("seller_id"),
+            seller_email: opt("seller_email"),
+            total_amount: opt("total_amount"),
+            receipt_amount: opt("receipt_amount"),
+            invoice_amount: opt("invoice_amount"),
+            buyer_pay_amount: opt("buyer_pay_amount"),
+            point_amount: opt("point_amount"),
+            refund_fee: opt("refund_fee"),
+            subject: opt("subject"),
+            body: opt("body"),
+            gmt_create: opt("gmt_create"),
+            gmt_payment: opt("gmt_payment"),
+            gmt_refund: opt("gmt_refund"),
+            gmt_close: opt("gmt_close"),
+            fund_bill_list,
+            passback_params: opt("passback_params"),
+            raw,
+        })
+    }
+}
+
+/// Verifies a raw notification body (V1 rule) and types it, checking `app_id`.
+pub fn verify_trade_notification(
+    body: &[u8],
+    key: &PublicKey,
+    expected_app_id: &str,
+) -> Result<TradeNotification, NotifyError> {
+    TradeNotification::from_verified(verify_form(body, key, NotifyRule::V1)?, expected_app_id)
+}
+
+/// An amount in yuan (`"88.88"`, `"9"`, `"0.5"`) as an exact number of fen (cents).
+/// `None` for anything else (signs, exponents, more than two decimals, overflow).
+pub fn amount_in_fen(yuan: &str) -> Option<u64> {
+    let (int, frac) = match yuan.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (yuan, ""),
+    };
+    if int.is_empty()
+        || frac.len() > 2
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || (yuan.contains('.') && frac.is_empty())
+    {
+        return None;
+    }
+    let int: u64 = int.parse().ok()?;
+    let frac: u64 = match frac.len() {
+        0 => 0,
+        1 => frac.parse::<u64>().ok()? * 10,
+        _ => frac.parse().ok()?,
+    };
+    int.checked_mul(100)?.checked_add(frac)
+}
+
+/// A bounded in-memory record of handled `notify_id`s, for idempotent handling within one
+/// process (Alipay retries a notification until it gets [`ACK`], so the same one arrives
+/// more than once). Applications running several instances should keep this record in
+/// their database instead, keyed by `notify_id`.
+#[derive(Debug)]
+pub struct SeenNotifyIds {
+    capacity: usize,
+    inner: std::sync::Mutex<(
+        std::collections::HashSet<String>,
+        std::collections::VecDeque<String>,
+    )>,
+}
+
+impl SeenNotifyIds {
+    /// Remembers at most `capacity` ids (the oldest are forgotten first).
+    pub fn new(capacity: usize) -> Self {
+        SeenNotifyIds {
+            capacity: capacity.max(1),
+            inner: std::sync::Mutex::new(Default::default()),
+        }
+    }
+
+    /// `true` the first time `notify_id` is seen, `false` for a repeat.
+    pub fn first_time(&self, notify_id: &str) -> bool {
+        let mut guard = match self.inner.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (set, order) = &mut *guard;
+        if set.contains(notify_id) {
+            return false;
+        }
+        set.insert(notify_id.to_string());
+        order.push_back(notify_id.to_string());
+        while order.len() > self.capacity {
+            if let Some(old) = order.pop_front() {
+                set.remove(&old);
+            }
+        }
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +586,50 @@ mod tests {
             string_to_verify(&p, NotifyRule::V2),
             "a=1&c=3&sign_type=RSA2"
         );
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(amount_in_fen("88.88"), Some(8888));
+        assert_eq!(amount_in_fen("9"), Some(900));
+        assert_eq!(amount_in_fen("0.5"), Some(50));
+        assert_eq!(amount_in_fen("0.00"), Some(0));
+        for bad in [
+            "",
+            ".5",
+            "5.",
+            "-1",
+            "1.234",
+            "1e3",
+            "+1",
+            "1,00",
+            "99999999999999999999",
+        ] {
+            assert_eq!(amount_in_fen(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn trade_status_is_open() {
+        assert_eq!(
+            TradeStatus::from_wire("TRADE_SUCCESS"),
+            TradeStatus::TradeSuccess
+        );
+        assert!(TradeStatus::from_wire("TRADE_FINISHED").is_paid());
+        assert!(!TradeStatus::from_wire("WAIT_BUYER_PAY").is_paid());
+        let new = TradeStatus::from_wire("TRADE_PENDING");
+        assert_eq!(new.as_str(), "TRADE_PENDING");
+        assert!(!new.is_paid());
+    }
+
+    #[test]
+    fn seen_ids() {
+        let seen = SeenNotifyIds::new(2);
+        assert!(seen.first_time("a"));
+        assert!(!seen.first_time("a"));
+        assert!(seen.first_time("b"));
+        assert!(seen.first_time("c"));
+        assert!(seen.first_time("a")); // forgotten: capacity 2
     }
 
     #[test]

@@ -841,3 +841,83 @@ fn notify_gbk_body() {
     let as_utf8 = body.replace("charset=gbk", "charset=utf-8");
     assert!(notify::verify_form(as_utf8.as_bytes(), public_key(), NotifyRule::V1).is_err());
 }
+
+#[test]
+fn notify_typed_checks() {
+    let body = notify_body();
+    assert_eq!(
+        notify::verify_trade_notification(body.as_bytes(), public_key(), "2021000000000002")
+            .unwrap_err(),
+        NotifyError::AppIdMismatch {
+            expected: "2021000000000002".into(),
+            found: "2021000000000001".into()
+        }
+    );
+    let base = [
+        ("app_id", "2021000000000001"),
+        ("notify_type", "trade_status_sync"),
+        ("trade_status", "TRADE_NEW_STATE"),
+    ];
+    let no_id = signed_notification(&base);
+    assert_eq!(
+        notify::verify_trade_notification(no_id.as_bytes(), public_key(), "2021000000000001")
+            .unwrap_err(),
+        NotifyError::MissingField { field: "notify_id" }
+    );
+    let mut with_id = base.to_vec();
+    with_id.push(("notify_id", "n1"));
+    let t = notify::verify_trade_notification(
+        signed_notification(&with_id).as_bytes(),
+        public_key(),
+        "2021000000000001",
+    )
+    .unwrap();
+    // An unknown trade status is kept, not an error.
+    assert_eq!(t.trade_status.as_ref().unwrap().as_str(), "TRADE_NEW_STATE");
+    assert!(!t.trade_status.unwrap().is_paid());
+    let mut bad_amount = with_id.clone();
+    bad_amount.push(("total_amount", "1e3"));
+    assert!(matches!(
+        notify::verify_trade_notification(
+            signed_notification(&bad_amount).as_bytes(),
+            public_key(),
+            "2021000000000001"
+        ),
+        Err(NotifyError::InvalidField {
+            field: "total_amount",
+            ..
+        })
+    ));
+    let mut bad_bills = with_id.clone();
+    bad_bills.push(("fund_bill_list", "[{\"amount\":1}]"));
+    assert!(matches!(
+        notify::verify_trade_notification(
+            signed_notification(&bad_bills).as_bytes(),
+            public_key(),
+            "2021000000000001"
+        ),
+        Err(NotifyError::InvalidField {
+            field: "fund_bill_list",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn return_url_query() {
+    let pairs = [
+        ("app_id", "2021000000000001"),
+        ("method", "alipay.trade.page.pay.return"),
+        ("out_trade_no", "20150320010101002"),
+        ("total_amount", "88.88"),
+        ("charset", "utf-8"),
+    ];
+    let query = signed_notification(&pairs);
+    let v = notify::verify_return_query(&query, public_key()).unwrap();
+    assert_eq!(v.get("out_trade_no"), Some("20150320010101002"));
+    let tampered = query.replace("88.88", "0.01");
+    assert_eq!(
+        notify::verify_return_query(&tampered, public_key()).unwrap_err(),
+        NotifyError::BadSignature(VerifyError::Mismatch)
+    );
+}

@@ -913,6 +913,27 @@ fn v2_notify_verify() {
         .collect();
     assert!(notify::verify_pairs(&as_refs(&twice), public_key(), NotifyRule::V1).is_err());
     assert_eq!(notify::ACK, "success");
+
+    // Typed, with the app_id check.
+    let t = notify::verify_trade_notification(body, public_key(), app_id()).unwrap();
+    assert_eq!(t.notify_id, s(&i["decoded_params"], "notify_id"));
+    assert_eq!(t.notify_type, "trade_status_sync");
+    assert_eq!(t.trade_status, Some(notify::TradeStatus::TradeSuccess));
+    assert!(t.trade_status.as_ref().unwrap().is_paid());
+    assert_eq!(t.trade_no.as_deref(), Some("2014112611001004680073956707"));
+    assert_eq!(t.out_trade_no.as_deref(), Some("20150320010101001"));
+    assert_eq!(t.total_amount.as_deref(), Some("88.88"));
+    assert_eq!(
+        notify::amount_in_fen(t.total_amount.as_deref().unwrap()),
+        Some(8888)
+    );
+    assert_eq!(t.point_amount.as_deref(), Some("0.00"));
+    assert_eq!(t.gmt_payment.as_deref(), Some("2024-06-01 12:30:05"));
+    assert_eq!(t.seller_id.as_deref(), Some("2088531891668739"));
+    assert_eq!(t.fund_bill_list.len(), 1);
+    assert_eq!(t.fund_bill_list[0].fund_channel, "ALIPAYACCOUNT");
+    assert_eq!(t.fund_bill_list[0].amount, "88.88");
+    assert_eq!(t.raw, verified);
 }
 
 // ---------------------------------------------------------------------------------------------
