@@ -342,6 +342,7 @@ impl<'a> Ctx<'a> {
         match &schema.kind {
             SchemaKind::Object { fields } => {
                 let model = Model {
+                    key: Some(key),
                     name: &t.name,
                     fields,
                     sent: t.sent,
@@ -394,9 +395,25 @@ impl<'a> Ctx<'a> {
             TokenStream::new()
         };
         let mut fields = TokenStream::new();
-        for (f, name) in m.fields.iter().zip(&names) {
+        let boxed: Vec<bool> = m
+            .fields
+            .iter()
+            .map(|f| {
+                m.key.is_some_and(|k| {
+                    self.plan
+                        .boxed
+                        .contains(&(k.to_string(), f.wire_name.clone()))
+                })
+            })
+            .collect();
+        for ((f, name), boxed) in m.fields.iter().zip(&names).zip(&boxed) {
             let fident = name.ident();
             let ty = self.rust_type(&f.ty, scope);
+            let ty = if *boxed {
+                quote!(::std::boxed::Box<#ty>)
+            } else {
+                ty
+            };
             let doc = doc_attrs(&docs::field_doc(f));
             let mut serde_args = Vec::new();
             if !name.matches_wire(&f.wire_name) {
@@ -437,19 +454,28 @@ impl<'a> Ctx<'a> {
             let mut params = Vec::new();
             let mut inits = Vec::new();
             let mut setters = TokenStream::new();
-            for (f, name) in m.fields.iter().zip(&names) {
+            for ((f, name), boxed) in m.fields.iter().zip(&names).zip(&boxed) {
                 let fident = name.ident();
                 let ty = self.rust_type(&f.ty, scope);
+                let wrap = |v: TokenStream| {
+                    if *boxed {
+                        quote!(::std::boxed::Box::new(#v))
+                    } else {
+                        v
+                    }
+                };
                 if f.required {
                     params.push(quote!(#fident: impl ::std::convert::Into<#ty>));
-                    inits.push(quote!(#fident: #fident.into()));
+                    let init = wrap(quote!(#fident.into()));
+                    inits.push(quote!(#fident: #init));
                 } else {
                     inits.push(quote!(#fident: ::std::option::Option::None));
                 }
+                let inner = wrap(quote!(value.into()));
                 let value = if f.required {
-                    quote!(value.into())
+                    inner
                 } else {
-                    quote!(::std::option::Option::Some(value.into()))
+                    quote!(::std::option::Option::Some(#inner))
                 };
                 let doc = format!(" Sets `{}`.", f.wire_name);
                 setters.extend(quote! {
@@ -491,6 +517,7 @@ impl<'a> Ctx<'a> {
         let descriptor = p.descriptor.ident();
         let req_doc = doc_attrs(&docs::request_doc(op));
         let model = Model {
+            key: None,
             name: &p.request,
             fields: &op.request,
             sent: true,
@@ -521,6 +548,7 @@ impl<'a> Ctx<'a> {
             }
             (ResponsePlan::Inline, ResponseBody::Inline(fields)) => {
                 let model = Model {
+                    key: None,
                     name: &p.response,
                     fields,
                     sent: false,
@@ -535,6 +563,8 @@ impl<'a> Ctx<'a> {
 }
 
 struct Model<'a> {
+    /// The schema key, for named schemas (decides boxing of recursive fields).
+    key: Option<&'a str>,
     name: &'a Name,
     fields: &'a [Field],
     sent: bool,

@@ -297,12 +297,32 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
-    fn insert_operation(&mut self, file: &str, op: Operation) -> Result<(), Error> {
+    fn insert_operation(&mut self, file: &str, mut op: Operation) -> Result<(), Error> {
         if self.api.operations.contains_key(&op.name) {
             return Err(Error::new(
                 file,
                 format!("operation `{}` is defined twice", op.name),
             ));
+        }
+        // File parts are never fields of the request model: they travel in `CallOptions::files`.
+        let (files, fields): (Vec<Field>, Vec<Field>) = std::mem::take(&mut op.request)
+            .into_iter()
+            .partition(|f| f.ty == Type::Binary);
+        op.request = fields;
+        for f in files {
+            if !op.files.contains(&f.wire_name) {
+                op.files.push(f.wire_name);
+            }
+        }
+        if let Some(v3) = &op.v3 {
+            for placeholder in path_placeholders(&v3.path) {
+                if !v3.path_params.iter().any(|p| p == placeholder) {
+                    return Err(Error::new(
+                        file,
+                        format!("{}: path {} has `{{{placeholder}}}` but no path parameter of that name", op.name, v3.path),
+                    ));
+                }
+            }
         }
         self.api.operations.insert(op.name.clone(), op);
         Ok(())
@@ -659,6 +679,14 @@ impl<'a> Lowerer<'a> {
             schema.kind = kind;
         }
     }
+}
+
+/// The `{name}` placeholders of a path template.
+fn path_placeholders(path: &str) -> Vec<&str> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        .collect()
 }
 
 /// Family of an operation without a tag: the method name without its last word.

@@ -60,6 +60,9 @@ pub struct Plan {
     pub shared: Name,
     pub types: BTreeMap<String, TypePlan>,
     pub ops: BTreeMap<String, OpPlan>,
+    /// Fields `(schema key, wire name)` that are boxed because their type contains the
+    /// schema itself (directly recursive models).
+    pub boxed: BTreeSet<(String, String)>,
 }
 
 #[derive(Default)]
@@ -192,7 +195,9 @@ impl Plan {
                 },
             );
         }
+        let boxed = recursive_fields(api, &types);
         Plan {
+            boxed,
             modules,
             shared: Name {
                 text: "shared".to_string(),
@@ -252,4 +257,53 @@ fn walk(
             stack.extend(schema.refs());
         }
     }
+}
+
+/// The named schema a field holds inline (not behind a `Vec`), following aliases.
+fn direct_target<'a>(api: &'a Api, ty: &'a Type) -> Option<&'a str> {
+    match ty {
+        Type::Named(key) => match api.schemas.get(key).map(|s| &s.kind) {
+            Some(SchemaKind::Alias(inner)) if !matches!(inner, Type::Named(k) if k == key) => {
+                direct_target(api, inner).or(Some(key.as_str()))
+            }
+            _ => Some(key.as_str()),
+        },
+        _ => None,
+    }
+}
+
+/// Fields whose inline type reaches back to their own schema; they need a `Box`.
+fn recursive_fields(api: &Api, types: &BTreeMap<String, TypePlan>) -> BTreeSet<(String, String)> {
+    let direct = |key: &str| -> Vec<&str> {
+        match api.schemas.get(key).map(|s| &s.kind) {
+            Some(SchemaKind::Object { fields }) => fields
+                .iter()
+                .filter_map(|f| direct_target(api, &f.ty))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut out = BTreeSet::new();
+    for key in types.keys() {
+        let Some(SchemaKind::Object { fields }) = api.schemas.get(key).map(|s| &s.kind) else {
+            continue;
+        };
+        for f in fields {
+            let Some(start) = direct_target(api, &f.ty) else {
+                continue;
+            };
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![start];
+            while let Some(k) = stack.pop() {
+                if k == key {
+                    out.insert((key.clone(), f.wire_name.clone()));
+                    break;
+                }
+                if seen.insert(k) {
+                    stack.extend(direct(k));
+                }
+            }
+        }
+    }
+    out
 }

@@ -138,10 +138,13 @@ fn path_and_query_fields_are_part_of_the_request() {
         serde_json::to_value(&req).expect("serializes"),
         json!({"file_id": "f-9", "page_size": 50, "self": true})
     );
-    let up = demo_files::DemoFilesUploadRequest::new().biz_code("x");
+    // Multipart: the `data` model's fields and plain parts are fields; file parts are not.
+    let up = demo_files::DemoFilesUploadRequest::new()
+        .biz_code("x")
+        .file_name("a.png");
     assert_eq!(
         serde_json::to_value(&up).expect("serializes"),
-        json!({"biz_code": "x"})
+        json!({"biz_code": "x", "file_name": "a.png"})
     );
     // An operation whose success body has no properties accepts any object.
     let _: demo_files::DemoFilesUploadResponse =
@@ -192,4 +195,16 @@ fn full_serde_derives_the_other_direction() {
         serde_json::to_value(&resp).expect("response serializes"),
         json!({"trade_no": "9"})
     );
+}
+
+#[test]
+fn recursive_models_are_boxed() {
+    let resp: demo_files::DemoFilesQueryResponse = serde_json::from_value(json!({
+        "file_id": "f-1",
+        "folder": {"name": "a", "parent": {"name": "root"}, "children": [{"name": "b"}]}
+    }))
+    .expect("decodes");
+    let folder = resp.folder.expect("folder");
+    assert_eq!(folder.parent.and_then(|p| p.name).as_deref(), Some("root"));
+    assert_eq!(folder.children.map(|c| c.len()), Some(1));
 }

@@ -95,12 +95,18 @@ pub struct DemoFilesUploadRequest {
     /// Wire name `biz_code`; example `demo`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub biz_code: ::std::option::Option<::std::string::String>,
+    /// 文件名
+    ///
+    /// Wire name `file_name`; example `a.png`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub file_name: ::std::option::Option<::std::string::String>,
 }
 impl DemoFilesUploadRequest {
     /// Creates the model; every field is optional.
     pub fn new() -> Self {
         Self {
             biz_code: ::std::option::Option::None,
+            file_name: ::std::option::Option::None,
         }
     }
     /// Sets `biz_code`.
@@ -110,6 +116,15 @@ impl DemoFilesUploadRequest {
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         self.biz_code = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `file_name`.
+    #[must_use]
+    pub fn file_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.file_name = ::std::option::Option::Some(value.into());
         self
     }
 }
@@ -157,6 +172,11 @@ pub struct DemoFilesQueryResponse {
     /// Wire name `tags`; example `["a","b"]`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    /// 目录
+    ///
+    /// Wire name `folder`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub folder: ::std::option::Option<DemoFolder>,
 }
 /// `DemoFilesUploadResponseModel`
 #[derive(
@@ -168,6 +188,32 @@ pub struct DemoFilesQueryResponse {
 #[cfg_attr(feature = "full-serde", derive(::serde::Serialize))]
 #[non_exhaustive]
 pub struct DemoFilesUploadResponse {}
+/// 目录
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::serde::Deserialize
+)]
+#[cfg_attr(feature = "full-serde", derive(::serde::Serialize))]
+#[non_exhaustive]
+pub struct DemoFolder {
+    /// `name`
+    ///
+    /// Wire name `name`; example `docs`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// 目录
+    ///
+    /// Wire name `parent`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub parent: ::std::option::Option<::std::boxed::Box<DemoFolder>>,
+    /// `children`
+    ///
+    /// Wire name `children`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub children: ::std::option::Option<::std::vec::Vec<DemoFolder>>,
+}
 /// Every operation of this family.
 pub static OPERATIONS: &[&::alipay_runtime::Operation] = &[
     &DEMO_FILES_QUERY,
