@@ -7,7 +7,7 @@
 
 use crate::config::{ClientBuilder, Config, Verifier};
 use crate::error::{ErrorLink, ResponseProblem, ServiceError};
-use crate::keys::{PublicKey, SignType};
+use crate::keys::PublicKey;
 use crate::operation::{V2Route, V3Body, V3Route};
 use crate::retry::{self, Decision};
 use crate::transport::TransportError;
@@ -735,7 +735,7 @@ impl Client {
             ("app_id", cfg.app_id.clone()),
             ("format", "json".into()),
             ("charset", "utf-8".into()),
-            ("sign_type", SignType::Rsa2.as_str().into()),
+            ("sign_type", cfg.sign_type.as_str().into()),
             ("version", "1.0".into()),
         ];
         let optional = [
@@ -780,7 +780,7 @@ impl Client {
             .map(|(k, v)| (*k, v.as_str()))
             .collect();
         all.push(("timestamp", &timestamp));
-        let sign = v2::sign_params(&all, &self.inner.private_key, SignType::Rsa2)
+        let sign = v2::sign_params(&all, &self.inner.private_key, self.inner.sign_type)
             .map_err(|e| Error::Build(format!("{}: {e}", p.op.name)))?;
         let mut query: Vec<(String, String)> = p
             .query
@@ -853,7 +853,7 @@ impl Client {
             .await?;
         let verified = match (&node.sign, &key) {
             (Some(_), Some(key)) => {
-                node.verify(key, SignType::Rsa2)
+                node.verify(key, self.inner.sign_type)
                     .map_err(|e| Error::response(op.name, v2_problem(e)))?;
                 true
             }

@@ -3,7 +3,7 @@
 use crate::aes::AesKey;
 use crate::cert::{self, Cert, CertError};
 use crate::client::{Client, Protocol};
-use crate::keys::{PrivateKey, PublicKey};
+use crate::keys::{PrivateKey, PublicKey, SignType};
 use crate::retry::RetryPolicy;
 use crate::transport::Transport;
 use crate::Error;
@@ -170,6 +170,7 @@ pub struct ClientBuilder {
     alipay_root_cert: Option<Source>,
     aes_key: Option<Source>,
     encrypt_by_default: bool,
+    sign_type: SignType,
     endpoint: Option<Endpoint>,
     protocol: Option<Protocol>,
     timeouts: Timeouts,
@@ -195,6 +196,7 @@ impl fmt::Debug for ClientBuilder {
             .field("alipay_root_cert", &public(&self.alipay_root_cert))
             .field("aes_key", &present(&self.aes_key))
             .field("encrypt_by_default", &self.encrypt_by_default)
+            .field("sign_type", &self.sign_type)
             .field("endpoint", &self.endpoint)
             .field("protocol", &self.protocol)
             .field("timeouts", &self.timeouts)
@@ -302,6 +304,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The v2 `sign_type`: [`SignType::Rsa2`] (default) or the legacy [`SignType::Rsa`]
+    /// (SHA1withRSA, for old apps; signing it needs the `legacy-rsa1` cargo feature). v3 is
+    /// always RSA2.
+    pub fn sign_type(mut self, sign_type: SignType) -> Self {
+        self.sign_type = sign_type;
+        self
+    }
+
     /// Production (default), sandbox or custom URLs.
     pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
         self.endpoint = Some(endpoint);
@@ -400,6 +410,11 @@ impl ClientBuilder {
             let text = src.read("private_key")?;
             PrivateKey::from_text(&text).map_err(|e| Error::config("private_key", e.to_string()))?
         };
+        if self.sign_type != SignType::Rsa2 {
+            private_key
+                .sign(self.sign_type, b"alipay-runtime: sign_type probe")
+                .map_err(|e| Error::config("sign_type", e.to_string()))?;
+        }
 
         let cert_items = [
             self.app_cert.is_some(),
@@ -525,6 +540,7 @@ impl ClientBuilder {
             verifier,
             aes,
             encrypt_by_default: self.encrypt_by_default,
+            sign_type: self.sign_type,
             v2_gateway,
             v3_origin,
             v3_path_prefix,
@@ -629,6 +645,8 @@ pub(crate) struct Config {
     pub(crate) verifier: Verifier,
     pub(crate) aes: Option<AesKey>,
     pub(crate) encrypt_by_default: bool,
+    /// v2 `sign_type` (requests and response verification).
+    pub(crate) sign_type: SignType,
     pub(crate) v2_gateway: String,
     /// `scheme://authority` of the v3 base URL.
     pub(crate) v3_origin: String,
@@ -657,6 +675,7 @@ impl fmt::Debug for Config {
             )
             .field("aes_key", &self.aes.as_ref().map(|_| "<redacted>"))
             .field("encrypt_by_default", &self.encrypt_by_default)
+            .field("sign_type", &self.sign_type)
             .field("v2_gateway", &self.v2_gateway)
             .field(
                 "v3_base",

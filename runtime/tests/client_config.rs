@@ -234,3 +234,17 @@ fn client_and_its_futures_are_send() {
     let fut = client.execute(&OP, serde_json::json!({}), &options);
     send(&fut);
 }
+
+#[test]
+fn legacy_sign_type_needs_its_feature() {
+    let result = base()
+        .sign_type(alipay_runtime::keys::SignType::Rsa)
+        .build();
+    if cfg!(feature = "legacy-rsa1") {
+        result.unwrap();
+    } else {
+        let e = result.unwrap_err();
+        assert_eq!(config_item(&e), "sign_type");
+        assert!(e.to_string().contains("legacy-rsa1"), "{e}");
+    }
+}

@@ -456,3 +456,41 @@ async fn v2_non_200_and_garbage_bodies_are_response_errors() {
         "{e:?}"
     );
 }
+
+#[cfg(feature = "legacy-rsa1")]
+#[tokio::test]
+async fn v2_legacy_rsa_signs_and_verifies_with_sha1() {
+    use alipay_runtime::keys::SignType;
+    let signer = alipay_signer();
+    let server = FakeAlipay::start(move |_, _| {
+        let sign = signer.sign(SignType::Rsa, OK_NODE.as_bytes()).unwrap();
+        Answer::new(
+            200,
+            format!(r#"{{"alipay_trade_query_response":{OK_NODE},"sign":"{sign}"}}"#),
+        )
+    })
+    .await;
+    let client = client_builder(&server)
+        .sign_type(SignType::Rsa)
+        .build()
+        .unwrap();
+    client
+        .execute(&TRADE_QUERY, query_params(), &CallOptions::default())
+        .await
+        .unwrap();
+    let got = &server.received()[0];
+    assert_eq!(got.v2_param("sign_type").as_deref(), Some("RSA"));
+    let params = got.v2_params();
+    let refs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let sign = got.v2_param("sign").unwrap();
+    app_public_key()
+        .verify(
+            SignType::Rsa,
+            alipay_runtime::v2::string_to_sign(&refs).as_bytes(),
+            &sign,
+        )
+        .unwrap();
+}
