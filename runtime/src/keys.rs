@@ -568,8 +568,9 @@ impl PublicKey {
     ) -> Result<(), VerifyError> {
         let result = match sign_type {
             SignType::Rsa2 => self.sha256.verify_sig(message, signature),
+            // Legacy apps signing with SHA1 may still have 1024-bit Alipay keys.
             SignType::Rsa => UnparsedPublicKey::new(
-                &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+                &signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
                 &*self.spki,
             )
             .verify(message, signature),

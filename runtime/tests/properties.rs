@@ -105,13 +105,15 @@ proptest! {
         prop_assert_eq!(v2::string_to_sign(&decoded_refs), v2::string_to_sign(&params));
     }
 
-    /// A notification Alipay signs verifies from its raw body; changing any byte of a value
-    /// makes it fail.
+    /// A notification Alipay signs verifies from its raw body; changing any character of any
+    /// signed value makes it fail.
     #[test]
     fn notifications_verify_and_detect_changes(
         subject in tricky_text(),
         passback in tricky_text(),
-        flip in any::<prop::sample::Index>(),
+        which in any::<prop::sample::Index>(),
+        pos in any::<prop::sample::Index>(),
+        replacement in any::<char>(),
     ) {
         let pairs = [
             ("app_id", "2021000000000001"),
@@ -131,14 +133,22 @@ proptest! {
         prop_assert_eq!(v.get("subject").unwrap_or(""), subject.as_str());
         prop_assert_eq!(v.get("passback_params").unwrap_or(""), passback.as_str());
 
-        // Change one character of the amount: always rejected.
-        let digits = "0123456789";
-        let amount_pos = 3 + flip.index(2); // one of the two decimals "88.8[8]"
-        let mut amount: Vec<char> = "88.88".chars().collect();
-        let old = amount[amount_pos.min(4)];
-        amount[amount_pos.min(4)] = digits.chars().find(|c| *c != old).unwrap();
-        let changed: String = amount.into_iter().collect();
-        let tampered = body.replace("total_amount=88.88", &format!("total_amount={changed}"));
+        // Change one character of any signed value (decoded view): always rejected.
+        let signed_keys: Vec<(&str, &str)> = pairs.iter().filter(|(_, v)| !v.is_empty()).copied().collect();
+        let (victim, old_value) = signed_keys[which.index(signed_keys.len())];
+        let mut chars: Vec<char> = old_value.chars().collect();
+        let at = pos.index(chars.len());
+        chars[at] = if chars[at] == replacement { 'x' } else { replacement };
+        if chars[at] == old_value.chars().nth(at).unwrap_or_default() {
+            chars[at] = 'y';
+        }
+        let new_value: String = chars.into_iter().collect();
+        prop_assert_ne!(&new_value, old_value);
+        let changed: Vec<(&str, &str)> = all
+            .iter()
+            .map(|(k, v)| if *k == victim { (*k, new_value.as_str()) } else { (*k, *v) })
+            .collect();
+        let tampered = v2::form_encode(&changed);
         prop_assert!(notify::verify_form(tampered.as_bytes(), public_key(), NotifyRule::V1).is_err());
     }
 
