@@ -117,7 +117,7 @@ pub static ALIPAY_PCREDIT_HUABEI_AUTH_ORDER_QUERY: ::alipay_runtime::Operation =
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
 #[non_exhaustive]
 pub struct AlipayPcreditHuabeiAuthOrderUnfreezeRequest {
-    /// agreement no
+    /// 花呗先享协议号
     ///
     /// Wire name `agreement_no`; required; max length 64; example `20185608031088179778`.
     pub agreement_no: ::std::string::String,
@@ -284,7 +284,7 @@ pub static ALIPAY_PCREDIT_HUABEI_AUTH_ORDER_UNFREEZE: ::alipay_runtime::Operatio
 #[cfg_attr(feature = "full-serde", derive(::serde::Serialize))]
 #[non_exhaustive]
 pub struct AlipayPcreditHuabeiAuthOrderQueryResponse {
-    /// agreement no
+    /// 花呗先享协议号
     ///
     /// Wire name `agreement_no`; max length 64; example `20185608031088179778`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -593,7 +593,7 @@ for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
 #[cfg_attr(feature = "full-serde", derive(::serde::Serialize))]
 #[non_exhaustive]
 pub struct AlipayPcreditHuabeiAuthOrderUnfreezeResponse {
-    /// agreement no
+    /// 花呗先享协议号
     ///
     /// Wire name `agreement_no`; max length 64; example `20185608031088179778`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]

@@ -720,7 +720,7 @@ pub struct AlipayTradeCreateRequest {
     /// Wire name `notify_url`; max length 256; example `https://www.merchant.com/alipay/notify`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notify_url: ::std::option::Option<::std::string::String>,
-    /// 小程序支付中
+    /// 小程序应用ID
     ///
     /// Wire name `op_app_id`; example `2014072300007148`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2843,7 +2843,7 @@ pub static ALIPAY_TRADE_PRECREATE: ::alipay_runtime::Operation = ::alipay_runtim
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
 #[non_exhaustive]
 pub struct AlipayTradeQueryRequest {
-    /// 银行间联模式下有用
+    /// 收单机构的pid
     ///
     /// Wire name `org_pid`; max length 16; example `2088101117952222`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2957,7 +2957,7 @@ pub struct AlipayTradeRefundRequest {
     /// Wire name `operator_id`; max length 30; example `OP001`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub operator_id: ::std::option::Option<::std::string::String>,
-    /// 银行间联模式下有用
+    /// 收单机构的pid
     ///
     /// Wire name `org_pid`; max length 16; example `2088101117952222`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3027,7 +3027,7 @@ pub struct AlipayTradeRefundRequest {
     pub refund_trans_out_type: ::std::option::Option<
         AlipayTradeRefundModelRefundTransOutType,
     >,
-    /// 针对账期交易
+    /// related settle
     ///
     /// Wire name `related_settle_confirm_no`; example `2024041122001495000530302869`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3299,7 +3299,7 @@ pub struct AlipayTradeWapPayRequest {
     ///
     /// Wire name `product_code`; required; max length 64; example `QUICK_WAP_WAY`.
     pub product_code: AlipayTradeWapPayModelProductCode,
-    /// 针对用户授权接口
+    /// 用户授权令牌
     ///
     /// Wire name `auth_token`; max length 40; example `appopenBb64d181d0146481ab6a762c00714cC27`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3757,7 +3757,7 @@ impl AccessParams {
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
 #[non_exhaustive]
 pub struct AgreementParams {
-    /// agreement no
+    /// 代扣协议号
     ///
     /// Wire name `agreement_no`; max length 64; example `20170322450983769228`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4135,7 +4135,7 @@ pub struct AlipayTradeCancelResponse {
     /// Wire name `action`; max length 10; example `close`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<AlipayTradeCancelResponseModelAction>,
-    /// 当撤销产生了退款时
+    /// 退款时间
     ///
     /// Wire name `gmt_refund_pay`; max length 32; example `2018-11-12 12:00:00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4144,7 +4144,7 @@ pub struct AlipayTradeCancelResponse {
     ///
     /// Wire name `out_trade_no`; required; max length 64; example `6823789339978248`.
     pub out_trade_no: ::std::string::String,
-    /// 当撤销产生了退款时
+    /// 退款清算编号
     ///
     /// Wire name `refund_settlement_id`; max length 64; example `2018101610032004620239146945`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4652,7 +4652,7 @@ pub struct AlipayTradePagePayResponse {
     /// Wire name `out_trade_no`; max length 64; example `70501111111S001111119`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: ::std::option::Option<::std::string::String>,
-    /// 用于跳转支付宝页面的信息
+    /// page redirection
     ///
     /// Wire name `pageRedirectionData`; example `https://openapi.alipay.com/gateway.do?method=alipay.trade.page.p…`.
     #[serde(
@@ -4985,7 +4985,7 @@ pub struct AlipayTradePayResponse {
     /// Wire name `point_amount`; max length 11; example `8.12`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub point_amount: ::std::option::Option<::std::string::String>,
-    /// 当用户使用芝麻信用先享后付时
+    /// 原始待履约金额
     ///
     /// Wire name `pre_auth_pay_amount`; max length 11; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5389,7 +5389,7 @@ pub struct AlipayTradeQueryResponse {
     /// Wire name `point_amount`; max length 11; example `10`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub point_amount: ::std::option::Option<::std::string::String>,
-    /// 当用户使用芝麻信用先享后付时
+    /// 原始待履约金额
     ///
     /// Wire name `pre_auth_pay_amount`; max length 11; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5983,7 +5983,7 @@ pub struct AlipayTradeRefundResponse {
     ///
     /// Wire name `out_trade_no`; required; max length 64; example `6823789339978248`.
     pub out_trade_no: ::std::string::String,
-    /// 当用户使用芝麻信用先享后付时
+    /// 预授权撤销金额
     ///
     /// Wire name `pre_auth_cancel_fee`; example `88.88`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6363,7 +6363,7 @@ pub struct AlipayTradeWapPayResponse {
     /// Wire name `out_trade_no`; max length 64; example `70501111111S001111119`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub out_trade_no: ::std::option::Option<::std::string::String>,
-    /// 用于跳转支付宝页面的信息
+    /// page redirection
     ///
     /// Wire name `pageRedirectionData`; example `https://openapi.alipay.com/gateway.do?method=alipay.trade.wap.pa…`.
     #[serde(
@@ -6418,7 +6418,7 @@ pub struct BkAgentReqInfo {
     /// Wire name `merch_code`; max length 32; example `123412341234`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merch_code: ::std::option::Option<::std::string::String>,
-    /// 终端类型填写为
+    /// 终端设备序列号
     ///
     /// Wire name `serial_num`; max length 50; example `123123123123`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6568,7 +6568,7 @@ pub struct BusinessParams {
     /// Wire name `good_taxes`; max length 32; example `10.00`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub good_taxes: ::std::option::Option<::std::string::String>,
-    /// 商户端创建订单的
+    /// 商户端创建订单的IP
     ///
     /// Wire name `mc_create_trade_ip`; max length 128; example `127.0.0.1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6578,7 +6578,7 @@ pub struct BusinessParams {
     /// Wire name `priority_unfreeze_asset`; example `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub priority_unfreeze_asset: ::std::option::Option<::std::string::String>,
-    /// 当需要在
+    /// tiny app merchant
     ///
     /// Wire name `tiny_app_merchant_biz_type`; example `DEFAULT`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7288,7 +7288,7 @@ pub struct ExtendParams {
     /// Wire name `hb_fq_num`; max length 5; example `3`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hb_fq_num: ::std::option::Option<::std::string::String>,
-    /// hb fq seller percent
+    /// 卖家承担手续费比例
     ///
     /// Wire name `hb_fq_seller_percent`; max length 3; example `100`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7521,7 +7521,7 @@ pub struct FulfillmentDetail {
     /// Wire name `gmt_payment`; example `2021-03-26 10:26:43`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gmt_payment: ::std::option::Option<::std::string::String>,
-    /// 商户发起履约请求时
+    /// 履约请求号
     ///
     /// Wire name `out_request_no`; example `2021032601`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8490,7 +8490,7 @@ pub struct PaymentInfoWithId {
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
 #[non_exhaustive]
 pub struct PeriodRuleParams {
-    /// execute time
+    /// 首次扣款日期
     ///
     /// Wire name `execute_time`; max length 32; example `2019-01-23`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8500,7 +8500,7 @@ pub struct PeriodRuleParams {
     /// Wire name `period`; example `3`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub period: ::std::option::Option<i64>,
-    /// period type
+    /// 周期类型
     ///
     /// Wire name `period_type`; max length 20; example `DAY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8510,7 +8510,7 @@ pub struct PeriodRuleParams {
     /// Wire name `scene_rule_params`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scene_rule_params: ::std::option::Option<SceneRuleParams>,
-    /// single amount
+    /// 每次扣款金额
     ///
     /// Wire name `single_amount`; max length 11; example `10.99`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8597,7 +8597,7 @@ impl PeriodRuleParams {
         self
     }
 }
-/// period type
+/// 周期类型
 ///
 /// max length 20; example `DAY`.
 #[derive(
@@ -9003,7 +9003,7 @@ pub struct RoyaltyDetailInfos {
     /// Wire name `serial_no`; example `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub serial_no: ::std::option::Option<i64>,
-    /// 如果转入账号类型为userId
+    /// 收入方账号
     ///
     /// Wire name `trans_in`; max length 28; example `2088101126708402`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9013,7 +9013,7 @@ pub struct RoyaltyDetailInfos {
     /// Wire name `trans_in_type`; max length 24; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_in_type: ::std::option::Option<RoyaltyDetailInfosTransInType>,
-    /// 如果转出账号类型为userId
+    /// 支出方账号
     ///
     /// Wire name `trans_out`; max length 16; example `2088101126765726`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9328,12 +9328,12 @@ impl RoyaltyInfo {
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
 #[non_exhaustive]
 pub struct SceneRuleParams {
-    /// discount period
+    /// 优惠期数
     ///
     /// Wire name `discount_period`; example `3`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discount_period: ::std::option::Option<::std::string::String>,
-    /// low price period
+    /// 低价期数
     ///
     /// Wire name `low_price_period`; example `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9376,7 +9376,7 @@ impl SceneRuleParams {
 #[cfg_attr(feature = "full-serde", derive(::serde::Deserialize))]
 #[non_exhaustive]
 pub struct SettleDetailInfo {
-    /// 仅在直付通账期模式下
+    /// 实际结算金额
     ///
     /// Wire name `actual_amount`; max length 9; example `0.1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10289,17 +10289,17 @@ pub struct VoucherDetail {
     pub other_contribute_detail: ::std::option::Option<
         ::std::vec::Vec<ContributeDetail>,
     >,
-    /// 如果使用的这张券是用户购买的
+    /// purchase ant
     ///
     /// Wire name `purchase_ant_contribute`; max length 8; example `0.82`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purchase_ant_contribute: ::std::option::Option<::std::string::String>,
-    /// 如果使用的这张券是用户购买的
+    /// purchase buyer
     ///
     /// Wire name `purchase_buyer_contribute`; max length 8; example `2.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purchase_buyer_contribute: ::std::option::Option<::std::string::String>,
-    /// 如果使用的这张券是用户购买的
+    /// purchase merchant
     ///
     /// Wire name `purchase_merchant_contribute`; max length 8; example `1.03`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]

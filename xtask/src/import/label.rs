@@ -8,11 +8,35 @@ pub const MAX_LABEL_CHARS: usize = 20;
 pub fn label(description: Option<&str>, name: &str) -> String {
     if let Some(phrase) = description.map(leading_phrase) {
         let count = phrase.chars().count();
-        if count > 0 && count <= MAX_LABEL_CHARS && phrase != "null" {
+        if count > 0 && count <= MAX_LABEL_CHARS && phrase != "null" && !is_clause(&phrase) {
             return phrase;
         }
     }
     from_name(name)
+}
+
+/// A leading phrase that is a condition or an unfinished clause, not the field's name
+/// (`如果转入账号类型为userId`, `当撤销产生了退款时`, `商户端创建订单的`).
+fn is_clause(phrase: &str) -> bool {
+    const OPENINGS: &[&str] = &[
+        "如果",
+        "若",
+        "当",
+        "仅",
+        "只",
+        "针对",
+        "在",
+        "用于",
+        "对于",
+        "通过",
+        "使用该",
+    ];
+    // Words that begin with an opening above but name a thing (`当前…`, `在线…`).
+    const NOUNS: &[&str] = &["当前", "当天", "当日", "当面", "当地", "在线", "只读"];
+    const ENDINGS: &[&str] = &["时", "的", "为", "是", "和", "或", "与", "及", "填写"];
+    let opening = OPENINGS.iter().any(|o| phrase.starts_with(o))
+        && !NOUNS.iter().any(|n| phrase.starts_with(n));
+    opening || ENDINGS.iter().any(|e| phrase.ends_with(e))
 }
 
 /// The text of `description` up to its first punctuation mark or line break, HTML removed.
@@ -130,6 +154,18 @@ mod tests {
         assert_eq!(label(None, "authToken"), "auth token");
         assert_eq!(label(Some("，开头就是标点"), "buyer_id"), "buyer id");
         assert_eq!(label(Some("null"), "success"), "success");
+        assert_eq!(
+            label(Some("如果转入账号类型为userId，填2088开头的id"), "trans_in"),
+            "trans in"
+        );
+        assert_eq!(
+            label(Some("当撤销产生了退款时，返回退款时间"), "gmt_refund_pay"),
+            "gmt refund pay"
+        );
+        assert_eq!(
+            label(Some("商户端创建订单的 IP"), "mc_create_trade_ip"),
+            "mc create trade ip"
+        );
         let name = from_name("a_very_long_field_name_that_goes_on_and_on");
         assert!(name.chars().count() <= MAX_LABEL_CHARS, "{name}");
     }
