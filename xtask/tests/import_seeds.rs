@@ -211,3 +211,70 @@ fn labels_are_short_in_every_spec() {
         );
     }
 }
+
+fn strings_under(value: &Value, keys: &[&str], out: &mut std::collections::BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s) if keys.contains(&k.as_str()) => {
+                        out.insert(s.clone());
+                    }
+                    _ => strings_under(v, keys, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| strings_under(v, keys, out)),
+        _ => {}
+    }
+}
+
+/// The importer handles every operation of the upstream v3 document, and no label it writes
+/// is an upstream description longer than a label may be.
+#[test]
+fn the_whole_upstream_document_imports_with_labels_only() {
+    let upstream = shared().join("upstream/alipay-openapi-v3.yaml");
+    assert!(
+        upstream.exists(),
+        "{} is missing (the upstream documents belong in ../shared beside the workspace)",
+        upstream.display()
+    );
+    let doc = load(&upstream);
+    let mut ops = Vec::new();
+    for item in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
+        for op in item.as_object().into_iter().flat_map(|m| m.values()) {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                ops.push(id.to_owned());
+            }
+        }
+    }
+    assert!(ops.len() > 700, "{} operations upstream", ops.len());
+    let mut prose = std::collections::BTreeSet::new();
+    strings_under(&doc, &["description", "summary"], &mut prose);
+    prose.retain(|d| d.chars().count() > 20);
+
+    let out = fresh_dir("whole-upstream");
+    let mut args = vec![
+        "openapi".to_owned(),
+        upstream.to_string_lossy().into_owned(),
+        "--op".to_owned(),
+    ];
+    args.push(ops.join(","));
+    args.extend(["--out".to_owned(), out.to_string_lossy().into_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    import_ok(&args);
+    let files = tree(&out, &["_shared"]);
+    assert_eq!(files.len(), ops.len(), "one file per operation");
+    for (file, label) in labels(&out) {
+        assert!(label.chars().count() <= 20, "{file}: {label:?}");
+        assert!(
+            !prose.contains(&label),
+            "{file}: {label:?} is upstream prose"
+        );
+    }
+}
