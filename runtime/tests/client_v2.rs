@@ -494,3 +494,29 @@ async fn v2_legacy_rsa_signs_and_verifies_with_sha1() {
         )
         .unwrap();
 }
+
+#[tokio::test]
+async fn v2_corrupted_or_garbage_signature_is_rejected() {
+    let signer = alipay_signer();
+    let server = FakeAlipay::start(move |_, i| {
+        let a = Answer::v2_signed("alipay_trade_query_response", OK_NODE, &signer, None);
+        let text = String::from_utf8(a.body.to_vec()).unwrap();
+        let (head, sign) = text.rsplit_once("\"sign\":\"").unwrap();
+        let mut sign: Vec<char> = sign.trim_end_matches("\"}").chars().collect();
+        match i {
+            0 => sign[10] = if sign[10] == 'A' { 'B' } else { 'A' },
+            _ => sign = "not base64!".chars().collect(),
+        }
+        let sign: String = sign.into_iter().collect();
+        Answer::new(200, format!("{head}\"sign\":\"{sign}\"}}"))
+    })
+    .await;
+    let client = client_builder(&server).build().unwrap();
+    for _ in 0..2 {
+        let err = client
+            .execute(&TRADE_QUERY, query_params(), &CallOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(problem(&err), &ResponseProblem::BadSignature);
+    }
+}
