@@ -113,6 +113,13 @@ fn parse_tables(text: &str) -> Vec<Table> {
             if starts_table || is_separator(line) {
                 break;
             }
+            let heading_next = !line.contains('|')
+                && lines.get(i + 1).is_some_and(|l| l.contains('|'))
+                && is_separator(lines.get(i + 2).copied().unwrap_or_default());
+            if heading_next {
+                // The heading of the next table, after a row that lacks its last cells.
+                break;
+            }
             match pending.take() {
                 Some(mut acc) => {
                     acc.push('\n');
@@ -350,7 +357,7 @@ fn object(tables: &[&Table]) -> Result<Value> {
             prop.insert("description".into(), json!(label(desc, &name)));
             let (ty, format, items) = type_of(get(type_col).unwrap_or("String"));
             let values = desc.map(enum_values).unwrap_or_default();
-            if values.len() >= 2 && ty == "string" {
+            if !values.is_empty() && ty == "string" {
                 prop.insert(
                     "enum".into(),
                     Value::Array(values.iter().map(|(v, _)| json!(v)).collect()),
@@ -371,7 +378,7 @@ fn object(tables: &[&Table]) -> Result<Value> {
                 }
             }
             prop.insert("type".into(), json!(ty));
-            if values.len() >= 2 && ty == "string" {
+            if !values.is_empty() && ty == "string" {
                 let mut labels = Map::new();
                 for (v, l) in &values {
                     labels.insert(v.clone(), json!(l));
@@ -455,9 +462,14 @@ fn enum_values(desc: &str) -> Vec<(String, String)> {
             && value
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if ident && !name.is_empty() && !out.iter().any(|(v, _)| v == value) {
+        let is_label = !name.is_empty() && !name.contains([':', '：']);
+        if ident && is_label && !out.iter().any(|(v, _)| v == value) {
             out.push((value.to_owned(), label(Some(name), value)));
         }
+    }
+    // One `VALUE:label` pair is a remark, not a list of values.
+    if out.len() < 2 {
+        out.clear();
     }
     out
 }
@@ -480,4 +492,78 @@ fn error_codes(tables: &[Table]) -> Vec<Value> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "公共请求参数
+参数 | 类型 | 是否必填 | 最大长度 | 描述 | 示例值 |
+---|---|---|---|---|---|
+method | String | 是 | 128 | 接口名称 | demo.x.y.query |
+请求参数
+参数 | 类型 | 是否必填 | 最大长度 | 描述 | 示例值 |
+---|---|---|---|---|---|
+code | String | 必选 | 8 | 业务代码 | A1 |
+kind | String | 可选 | 8 |
+类别:
+A:甲 B:乙 |
+A |
+note | String | 否 | - | 说明 |
+响应参数
+参数 | 类型 | 是否必填 | 最大长度 | 描述 | 示例值 |
+---|---|---|---|---|---|
+└ total | Number | 必填 | - | 总数 | 3 |
+";
+
+    #[test]
+    fn headings_multi_line_cells_and_short_rows() {
+        let item = import(PAGE).expect("import");
+        let model = item.schemas.get("DemoXYQueryModel").expect("request model");
+        // `code` is a request field here: the heading says so, whatever its name.
+        assert_eq!(model.pointer("/required"), Some(&json!(["code"])));
+        assert_eq!(
+            model.pointer("/properties/kind/enum"),
+            Some(&json!(["A", "B"]))
+        );
+        assert_eq!(model.pointer("/properties/kind/example"), Some(&json!("A")));
+        assert_eq!(
+            model.pointer("/properties/note/description"),
+            Some(&json!("说明"))
+        );
+        assert_eq!(model.pointer("/properties/note/example"), None);
+        let response = item.schemas.get("DemoXYQueryResponse").expect("response");
+        assert_eq!(
+            response.pointer("/properties/total/example"),
+            Some(&json!(3))
+        );
+        assert_eq!(response.pointer("/required"), Some(&json!(["total"])));
+        assert_eq!(item.op.method, "demo.x.y.query");
+    }
+
+    #[test]
+    fn enum_values_need_two_pairs_of_identifiers() {
+        assert!(enum_values("格式为:yyyyMMdd").is_empty());
+        assert!(enum_values("时间格式:yyyy-MM-dd HH:mm:ss").is_empty());
+        let v = enum_values("状态:\nY:准入 N:不准入");
+        assert_eq!(
+            v,
+            vec![("Y".into(), "准入".into()), ("N".into(), "不准入".into())]
+        );
+    }
+
+    #[test]
+    fn no_panic_on_ragged_input() {
+        for text in [
+            "",
+            "|",
+            "参数 | 类型 |\n---|---|\n",
+            "参数 | 类型 |\n---|---|\n a | String | x | y | z | w | v |\n",
+            "参数 | 类型 | 是否必填 |\n---|---|---|\nmethod | String |",
+            "错误码 | 错误描述 |\n---|---|\n",
+        ] {
+            let _ = import(text);
+        }
+    }
 }

@@ -168,8 +168,22 @@ fn key_text_out(key: &str) -> String {
     }
 }
 
+/// A double-quoted scalar: JSON escapes, plus `\uXXXX` for the characters YAML does not print
+/// (DEL, C1 controls, U+2028/U+2029 line breaks, BOM).
 fn quoted(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.escape_default()))
+    let json = serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.escape_default()));
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        ) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Whether `s` reads back as this string when written plain, in YAML 1.1 and 1.2.
@@ -209,4 +223,91 @@ pub fn write_if_changed(path: &Path, text: &str) -> Result<bool> {
     }
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_string_reads_back_as_itself() {
+        let tricky = [
+            "Y",
+            "n",
+            "No",
+            "on",
+            "OFF",
+            "null",
+            "Null",
+            "~",
+            "true",
+            "0001",
+            "1.0",
+            "1e3",
+            ".5",
+            "-1",
+            "+1",
+            "0x1F",
+            "2016-10-10 12:00:00",
+            "2016-10-10",
+            "12:30",
+            "a: b",
+            "a:b",
+            "#x",
+            "x #y",
+            "- x",
+            "-x",
+            "[x]",
+            "{x}",
+            "'q'",
+            "\"dq\"",
+            "多行\n文本",
+            " lead",
+            "trail ",
+            "two  spaces",
+            "@x",
+            "%x",
+            "`x",
+            "!x",
+            "&x",
+            "*x",
+            "|x",
+            ">x",
+            "?x",
+            ",x",
+            "tab\tx",
+            "\u{2028}",
+            "",
+            "3.0.3",
+            "$ref",
+            "a\\b",
+            "ü",
+            "支付宝交易号",
+            "out_trade_no",
+            "https://example.com/a?b=c&d=e",
+            "../_shared/schemas.yaml#/components/schemas/X",
+        ];
+        for s in tricky {
+            let doc = json!({ "k": s, "list": [s, s], "map": { s: [s] } });
+            let text = to_string(&doc).expect("serialize");
+            let back = parse(&text).unwrap_or_else(|e| panic!("{s:?}: {e}\n{text}"));
+            assert_eq!(back, doc, "{s:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn block_style_with_short_flow_lists() {
+        let doc = json!({
+            "a": { "b": [1, 2], "c": [] , "d": {} },
+            "e": [{ "f": "g", "h": ["i"] }, [["j"]]],
+        });
+        let text = to_string(&doc).expect("serialize");
+        assert_eq!(
+            text,
+            "a:\n  b: [1, 2]\n  c: []\n  d: {}\ne:\n- f: g\n  h: [i]\n- [[j]]\n"
+                .replace("- [[j]]", "-\n  - [j]")
+        );
+        assert_eq!(parse(&text).expect("parse"), doc);
+    }
 }
