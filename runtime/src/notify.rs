@@ -173,8 +173,13 @@ pub fn string_to_verify(pairs: &[(&str, &str)], rule: NotifyRule) -> String {
     String::from_utf8(content_bytes(&bytes, rule)).unwrap_or_default()
 }
 
-fn check_duplicates(keys: &[&[u8]]) -> Result<(), NotifyError> {
-    let mut sorted: Vec<&[u8]> = keys.to_vec();
+/// Checks shared by both entry points: not empty, no duplicate keys, a supported charset
+/// (returned).
+fn precheck(pairs: &[(&[u8], &[u8])]) -> Result<&'static Encoding, NotifyError> {
+    if pairs.is_empty() {
+        return Err(NotifyError::Empty);
+    }
+    let mut sorted: Vec<&[u8]> = pairs.iter().map(|(k, _)| *k).collect();
     sorted.sort_unstable();
     for w in sorted.windows(2) {
         if w[0] == w[1] {
@@ -183,7 +188,11 @@ fn check_duplicates(keys: &[&[u8]]) -> Result<(), NotifyError> {
             });
         }
     }
-    Ok(())
+    let charset = pairs
+        .iter()
+        .find(|(k, _)| *k == b"charset")
+        .map(|(_, v)| *v);
+    encoding_for(charset)
 }
 
 /// Verifies byte pairs and returns the sign type used.
@@ -214,19 +223,11 @@ pub fn verify_form(
     rule: NotifyRule,
 ) -> Result<VerifiedParams, NotifyError> {
     let decoded = decode_form_bytes(body);
-    if decoded.is_empty() {
-        return Err(NotifyError::Empty);
-    }
     let pairs: Vec<(&[u8], &[u8])> = decoded
         .iter()
         .map(|(k, v)| (k.as_slice(), v.as_slice()))
         .collect();
-    check_duplicates(&pairs.iter().map(|(k, _)| *k).collect::<Vec<_>>())?;
-    let charset = pairs
-        .iter()
-        .find(|(k, _)| *k == b"charset")
-        .map(|(_, v)| *v);
-    let encoding = encoding_for(charset)?;
+    let encoding = precheck(&pairs)?;
     let signed = content_bytes(&pairs, rule);
     let sign_type = verify_bytes(&pairs, &signed, key)?;
     // Verified on the received bytes; now transcode to UTF-8.
@@ -259,19 +260,11 @@ pub fn verify_pairs(
     key: &PublicKey,
     rule: NotifyRule,
 ) -> Result<VerifiedParams, NotifyError> {
-    if pairs.is_empty() {
-        return Err(NotifyError::Empty);
-    }
     let bytes: Vec<(&[u8], &[u8])> = pairs
         .iter()
         .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
         .collect();
-    check_duplicates(&bytes.iter().map(|(k, _)| *k).collect::<Vec<_>>())?;
-    let charset = bytes
-        .iter()
-        .find(|(k, _)| *k == b"charset")
-        .map(|(_, v)| *v);
-    let encoding = encoding_for(charset)?;
+    let encoding = precheck(&bytes)?;
     let content = content_bytes(&bytes, rule);
     let signed = if encoding == encoding_rs::UTF_8 {
         content

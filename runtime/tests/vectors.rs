@@ -537,6 +537,16 @@ fn aes_encrypt_biz_content() {
 // v3
 // ---------------------------------------------------------------------------------------------
 
+/// The `query_in_order` input of a v3 vector as pairs.
+fn query_in_order(inputs: &Value) -> Vec<(&str, &str)> {
+    inputs["query_in_order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_str().unwrap(), p[1].as_str().unwrap()))
+        .collect()
+}
+
 fn v3_ts() -> u64 {
     root()["fixed_clock"]["epoch_ms"].as_u64().unwrap()
 }
@@ -597,12 +607,7 @@ fn v3_get_huabei_auth_order_query() {
     let v = vector("v3_get_huabei_auth_order_query");
     let i = &v["inputs"];
     let e = &v["expected"];
-    let query: Vec<(&str, &str)> = i["query_in_order"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p[0].as_str().unwrap(), p[1].as_str().unwrap()))
-        .collect();
+    let query = query_in_order(i);
     let target = v3::request_target(s(i, "path"), &v3::encode_query(&query));
     assert_eq!(target, s(e, "http_request_target"));
     let auth = v3::auth_string(s(i, "app_id"), None, s(i, "nonce"), v3_ts());
@@ -635,12 +640,7 @@ fn v3_get_query_encoding() {
     let v = vector("v3_get_query_encoding");
     let i = &v["inputs"];
     let e = &v["expected"];
-    let query: Vec<(&str, &str)> = i["query_in_order"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p[0].as_str().unwrap(), p[1].as_str().unwrap()))
-        .collect();
+    let query = query_in_order(i);
     let path = "/v3/alipay/open/auth/userauth/relationship/query";
     let auth = v3::auth_string(
         app_id(),
