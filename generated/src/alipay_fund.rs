@@ -141,7 +141,7 @@ pub struct AlipayFundCouponOperationQueryResponse {
     pub operation_id: ::std::option::Option<::std::string::String>,
     /// 支付宝资金操作类型
     ///
-    /// Wire name `operation_type`; example `PAY`.
+    /// Wire name `operation_type`; one of `PAY`, `REFUND`; example `PAY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub operation_type: ::std::option::Option<
         AlipayFundCouponOperationQueryResponseOperationType,
@@ -188,7 +188,7 @@ pub struct AlipayFundCouponOperationQueryResponse {
     pub remark: ::std::option::Option<::std::string::String>,
     /// 资金操作流水的状态
     ///
-    /// Wire name `status`; example `SUCCESS`.
+    /// Wire name `status`; one of `INIT`, `SUCCESS`, `CLOSED`; example `SUCCESS`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<AlipayFundCouponOperationQueryResponseStatus>,
     /// 红包总退回金额

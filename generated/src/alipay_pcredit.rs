@@ -128,7 +128,7 @@ pub struct AlipayPcreditHuabeiAuthOrderUnfreezeRequest {
     pub alipay_user_id: ::std::option::Option<::std::string::String>,
     /// true表示需要解约
     ///
-    /// Wire name `need_terminated`; example `false`.
+    /// Wire name `need_terminated`; one of `true`, `false`; example `false`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub need_terminated: ::std::option::Option<
         AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated,
@@ -336,14 +336,14 @@ pub struct AlipayPcreditHuabeiAuthOrderQueryResponse {
     pub trans_amount: ::std::option::Option<::std::string::String>,
     /// 业务操作状态
     ///
-    /// Wire name `trans_status`; max length 1; example `Y`.
+    /// Wire name `trans_status`; one of `Y`, `N`, `I`; max length 1; example `Y`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_status: ::std::option::Option<
         AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus,
     >,
     /// 操作类型
     ///
-    /// Wire name `trans_type`; max length 32; example `FREEZE`.
+    /// Wire name `trans_type`; one of `FREEZE`, `UNFREEZE`, `PAY`, `SETTLE`; max length 32; example `FREEZE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_type: ::std::option::Option<
         AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType,
@@ -600,7 +600,7 @@ pub struct AlipayPcreditHuabeiAuthOrderUnfreezeResponse {
     pub agreement_no: ::std::option::Option<::std::string::String>,
     /// 协议状态
     ///
-    /// Wire name `agreement_status`; max length 1; example `Y`.
+    /// Wire name `agreement_status`; one of `Y`, `N`; max length 1; example `Y`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub agreement_status: ::std::option::Option<
         AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus,
@@ -641,7 +641,7 @@ pub struct AlipayPcreditHuabeiAuthOrderUnfreezeResponse {
     pub seller_id: ::std::option::Option<::std::string::String>,
     /// 业务操作状态
     ///
-    /// Wire name `trans_status`; required; max length 1; example `Y`.
+    /// Wire name `trans_status`; required; one of `Y`, `N`; max length 1; example `Y`.
     pub trans_status: AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus,
     /// 解冻金额
     ///

@@ -73,7 +73,7 @@ pub struct AlipayTradeAppPayRequest {
     pub goods_detail: ::std::option::Option<::std::vec::Vec<GoodsDetail>>,
     /// 商品主类型
     ///
-    /// Wire name `goods_type`; max length 2; example `0`.
+    /// Wire name `goods_type`; one of `0`, `1`; max length 2; example `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_type: ::std::option::Option<AlipayTradeAppPayModelGoodsType>,
     /// 开票信息
@@ -1233,7 +1233,7 @@ pub struct AlipayTradePagePayRequest {
     pub subject: ::std::string::String,
     /// 产品码
     ///
-    /// Wire name `product_code`; required; max length 64; example `FAST_INSTANT_TRADE_PAY`.
+    /// Wire name `product_code`; required; one of `FAST_INSTANT_TRADE_PAY`; max length 64; example `FAST_INSTANT_TRADE_PAY`.
     pub product_code: AlipayTradePagePayModelProductCode,
     /// 签约参数
     ///
@@ -1277,12 +1277,12 @@ pub struct AlipayTradePagePayRequest {
     pub goods_detail: ::std::option::Option<::std::vec::Vec<GoodsDetail>>,
     /// 商品主类型
     ///
-    /// Wire name `goods_type`; max length 2; example `0`.
+    /// Wire name `goods_type`; one of `0`, `1`; max length 2; example `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_type: ::std::option::Option<AlipayTradePagePayModelGoodsType>,
     /// 请求后页面的集成方式
     ///
-    /// Wire name `integration_type`; max length 16; example `PCWEB`.
+    /// Wire name `integration_type`; one of `ALIAPP`, `PCWEB`; max length 16; example `PCWEB`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub integration_type: ::std::option::Option<AlipayTradePagePayModelIntegrationType>,
     /// 开票信息
@@ -1307,7 +1307,7 @@ pub struct AlipayTradePagePayRequest {
     pub promo_params: ::std::option::Option<::std::string::String>,
     /// PC扫码支付的方式
     ///
-    /// Wire name `qr_pay_mode`; max length 2; example `1`.
+    /// Wire name `qr_pay_mode`; one of `0`, `1`, `2`, `3`, `4`; max length 2; example `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub qr_pay_mode: ::std::option::Option<AlipayTradePagePayModelQrPayMode>,
     /// 商户自定义二维码宽度
@@ -1693,7 +1693,7 @@ pub struct AlipayTradePayRequest {
     pub auth_code: ::std::string::String,
     /// 预授权确认模式
     ///
-    /// Wire name `auth_confirm_mode`; max length 32; example `COMPLETE`.
+    /// Wire name `auth_confirm_mode`; one of `COMPLETE`, `NOT_COMPLETE`; max length 32; example `COMPLETE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub auth_confirm_mode: ::std::option::Option<AlipayTradePayModelAuthConfirmMode>,
     /// 资金预授权单号
@@ -1812,7 +1812,7 @@ pub struct AlipayTradePayRequest {
     pub royalty_info: ::std::option::Option<RoyaltyInfo>,
     /// 支付场景
     ///
-    /// Wire name `scene`; required; max length 32; example `bar_code`.
+    /// Wire name `scene`; required; one of `bar_code`, `security_code`; max length 32; example `bar_code`.
     pub scene: AlipayTradePayModelScene,
     /// 卖家支付宝用户ID
     ///
@@ -2984,7 +2984,7 @@ pub struct AlipayTradeRefundRequest {
     pub refund_advance_account: ::std::option::Option<::std::string::String>,
     /// 指定垫资退款账号的类型
     ///
-    /// Wire name `refund_advance_account_type`; example `userId`.
+    /// Wire name `refund_advance_account_type`; one of `default`, `userId`, `loginName`; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_advance_account_type: ::std::option::Option<
         AlipayTradeRefundModelRefundAdvanceAccountType,
@@ -3022,7 +3022,7 @@ pub struct AlipayTradeRefundRequest {
     pub refund_trans_out: ::std::option::Option<::std::string::String>,
     /// 指定退款账号类型
     ///
-    /// Wire name `refund_trans_out_type`; example `userId`.
+    /// Wire name `refund_trans_out_type`; one of `userId`, `loginName`; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_trans_out_type: ::std::option::Option<
         AlipayTradeRefundModelRefundTransOutType,
@@ -3297,7 +3297,7 @@ pub struct AlipayTradeWapPayRequest {
     pub subject: ::std::string::String,
     /// 产品码
     ///
-    /// Wire name `product_code`; required; max length 64; example `QUICK_WAP_WAY`.
+    /// Wire name `product_code`; required; one of `QUICK_WAP_WAY`; max length 64; example `QUICK_WAP_WAY`.
     pub product_code: AlipayTradeWapPayModelProductCode,
     /// 用户授权令牌
     ///
@@ -3341,7 +3341,7 @@ pub struct AlipayTradeWapPayRequest {
     pub goods_detail: ::std::option::Option<::std::vec::Vec<GoodsDetail>>,
     /// 商品主类型
     ///
-    /// Wire name `goods_type`; max length 2; example `0`.
+    /// Wire name `goods_type`; one of `0`, `1`; max length 2; example `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub goods_type: ::std::option::Option<AlipayTradeWapPayModelGoodsType>,
     /// 开票信息
@@ -4132,7 +4132,7 @@ pub struct AlipayTradeAppPayResponse {
 pub struct AlipayTradeCancelResponse {
     /// 本次撤销触发的交易动作
     ///
-    /// Wire name `action`; max length 10; example `close`.
+    /// Wire name `action`; one of `close`, `refund`; max length 10; example `close`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<AlipayTradeCancelResponseModelAction>,
     /// 退款时间
@@ -4151,7 +4151,7 @@ pub struct AlipayTradeCancelResponse {
     pub refund_settlement_id: ::std::option::Option<::std::string::String>,
     /// 是否需要重试
     ///
-    /// Wire name `retry_flag`; required; max length 1; example `N`.
+    /// Wire name `retry_flag`; required; one of `Y`, `N`; max length 1; example `N`.
     pub retry_flag: AlipayTradeCancelResponseModelRetryFlag,
     /// 支付宝交易号
     ///
@@ -4883,7 +4883,7 @@ pub struct AlipayTradePayResponse {
     pub buyer_user_name: ::std::option::Option<::std::string::String>,
     /// 买家用户类型
     ///
-    /// Wire name `buyer_user_type`; max length 18; example `PRIVATE`.
+    /// Wire name `buyer_user_type`; one of `CORPORATE`, `PRIVATE`; max length 18; example `PRIVATE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_user_type: ::std::option::Option<AlipayTradePayResponseModelBuyerUserType>,
     /// 是否可以转为app支付
@@ -5167,7 +5167,7 @@ pub struct AlipayTradePrecreateResponse {
 pub struct AlipayTradeQueryResponse {
     /// 交易附加状态
     ///
-    /// Wire name `additional_status`; example `SELLER_NOT_RECEIVED`.
+    /// Wire name `additional_status`; one of `SELLER_NOT_RECEIVED`; example `SELLER_NOT_RECEIVED`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub additional_status: ::std::option::Option<
         AlipayTradeQueryResponseModelAdditionalStatus,
@@ -5234,14 +5234,14 @@ pub struct AlipayTradeQueryResponse {
     pub buyer_user_name: ::std::option::Option<::std::string::String>,
     /// 买家用户类型
     ///
-    /// Wire name `buyer_user_type`; max length 18; example `PRIVATE`.
+    /// Wire name `buyer_user_type`; one of `CORPORATE`, `PRIVATE`; max length 18; example `PRIVATE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buyer_user_type: ::std::option::Option<
         AlipayTradeQueryResponseModelBuyerUserType,
     >,
     /// 收银台类型
     ///
-    /// Wire name `cashier_type`; example `APP`.
+    /// Wire name `cashier_type`; one of `APP`, `WAP`; example `APP`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cashier_type: ::std::option::Option<AlipayTradeQueryResponseModelCashierType>,
     /// 该笔交易针对收款方的收费金额
@@ -5479,7 +5479,7 @@ pub struct AlipayTradeQueryResponse {
     pub trade_settle_info: ::std::option::Option<TradeSettleInfo>,
     /// 交易状态
     ///
-    /// Wire name `trade_status`; required; max length 32; example `TRADE_SUCCESS`.
+    /// Wire name `trade_status`; required; one of `WAIT_BUYER_PAY`, `TRADE_CLOSED`, `TRADE_SUCCESS`, `TRADE_FINISHED`; max length 32; example `TRADE_SUCCESS`.
     pub trade_status: AlipayTradeQueryResponseModelTradeStatus,
     /// 标价币种
     ///
@@ -5960,7 +5960,7 @@ pub struct AlipayTradeRefundResponse {
     pub buyer_user_id: ::std::option::Option<::std::string::String>,
     /// 本次退款是否发生了资金变化
     ///
-    /// Wire name `fund_change`; required; max length 10; example `Y`.
+    /// Wire name `fund_change`; required; one of `Y`, `N`; max length 10; example `Y`.
     pub fund_change: AlipayTradeRefundResponseModelFundChange,
     /// 退款支付时间
     ///
@@ -5969,7 +5969,7 @@ pub struct AlipayTradeRefundResponse {
     pub gmt_refund_pay: ::std::option::Option<::std::string::String>,
     /// 是否有银行卡冲退
     ///
-    /// Wire name `has_deposit_back`; example `true`.
+    /// Wire name `has_deposit_back`; one of `true`, `false`; example `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub has_deposit_back: ::std::option::Option<
         AlipayTradeRefundResponseModelHasDepositBack,
@@ -6760,7 +6760,7 @@ pub struct ChargeInfo {
 pub struct CloseExtendParams {
     /// 标识是否通过其他方式履约
     ///
-    /// Wire name `is_fulfilled`; example `true`.
+    /// Wire name `is_fulfilled`; one of `true`, `false`; example `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_fulfilled: ::std::option::Option<CloseExtendParamsIsFulfilled>,
 }
@@ -6916,12 +6916,12 @@ pub struct ExtUserInfo {
     pub cert_no: ::std::option::Option<::std::string::String>,
     /// 指定买家证件类型
     ///
-    /// Wire name `cert_type`; max length 32; example `IDENTITY_CARD`.
+    /// Wire name `cert_type`; one of `IDENTITY_CARD`, `PASSPORT`, `OFFICER_CARD`, `SOLDIER_CARD`, `HOKOU`; max length 32; example `IDENTITY_CARD`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cert_type: ::std::option::Option<ExtUserInfoCertType>,
     /// 是否强制校验买家身份
     ///
-    /// Wire name `fix_buyer`; max length 8; example `F`.
+    /// Wire name `fix_buyer`; one of `T`, `F`; max length 8; example `F`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fix_buyer: ::std::option::Option<ExtUserInfoFixBuyer>,
     /// 买家加密身份信息
@@ -6946,7 +6946,7 @@ pub struct ExtUserInfo {
     pub name: ::std::option::Option<::std::string::String>,
     /// 是否强制校验买家信息
     ///
-    /// Wire name `need_check_info`; max length 1; example `F`.
+    /// Wire name `need_check_info`; one of `T`, `F`; max length 1; example `F`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub need_check_info: ::std::option::Option<ExtUserInfoNeedCheckInfo>,
 }
@@ -7300,7 +7300,7 @@ pub struct ExtendParams {
     pub industry_reflux_info: ::std::option::Option<::std::string::String>,
     /// 是否进行资金冻结
     ///
-    /// Wire name `royalty_freeze`; example `true`.
+    /// Wire name `royalty_freeze`; one of `true`, `false`; example `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub royalty_freeze: ::std::option::Option<ExtendParamsRoyaltyFreeze>,
     /// 特殊场景下
@@ -7994,7 +7994,7 @@ pub struct OpenApiRoyaltyDetailInfoPojo {
     pub royalty_scene: ::std::option::Option<::std::string::String>,
     /// 分账类型
     ///
-    /// Wire name `royalty_type`; example `transfer`.
+    /// Wire name `royalty_type`; one of `transfer`, `replenish`; example `transfer`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub royalty_type: ::std::option::Option<OpenApiRoyaltyDetailInfoPojoRoyaltyType>,
     /// 收入方账户
@@ -8009,7 +8009,7 @@ pub struct OpenApiRoyaltyDetailInfoPojo {
     pub trans_in_name: ::std::option::Option<::std::string::String>,
     /// 收入方账户类型
     ///
-    /// Wire name `trans_in_type`; example `userId`.
+    /// Wire name `trans_in_type`; one of `userId`, `cardAliasNo`, `loginName`, `openId`; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_in_type: ::std::option::Option<OpenApiRoyaltyDetailInfoPojoTransInType>,
     /// 支出方账户
@@ -8019,7 +8019,7 @@ pub struct OpenApiRoyaltyDetailInfoPojo {
     pub trans_out: ::std::option::Option<::std::string::String>,
     /// 支出方账户类型
     ///
-    /// Wire name `trans_out_type`; example `userId`.
+    /// Wire name `trans_out_type`; one of `userId`, `cardAliasNo`, `loginName`, `openId`; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_out_type: ::std::option::Option<OpenApiRoyaltyDetailInfoPojoTransOutType>,
 }
@@ -8502,7 +8502,7 @@ pub struct PeriodRuleParams {
     pub period: ::std::option::Option<i64>,
     /// 周期类型
     ///
-    /// Wire name `period_type`; max length 20; example `DAY`.
+    /// Wire name `period_type`; one of `DAY`, `MONTH`; max length 20; example `DAY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub period_type: ::std::option::Option<PeriodRuleParamsPeriodType>,
     /// `scene_rule_params`
@@ -9010,7 +9010,7 @@ pub struct RoyaltyDetailInfos {
     pub trans_in: ::std::option::Option<::std::string::String>,
     /// 接受分账金额的账户类型
     ///
-    /// Wire name `trans_in_type`; max length 24; example `userId`.
+    /// Wire name `trans_in_type`; one of `userId`, `bankIndex`, `storeId`; max length 24; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_in_type: ::std::option::Option<RoyaltyDetailInfosTransInType>,
     /// 支出方账号
@@ -9020,7 +9020,7 @@ pub struct RoyaltyDetailInfos {
     pub trans_out: ::std::option::Option<::std::string::String>,
     /// 要分账的账户类型
     ///
-    /// Wire name `trans_out_type`; max length 24; example `userId`.
+    /// Wire name `trans_out_type`; one of `userId`; max length 24; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_out_type: ::std::option::Option<RoyaltyDetailInfosTransOutType>,
 }
@@ -9392,7 +9392,7 @@ pub struct SettleDetailInfo {
     pub settle_entity_id: ::std::option::Option<::std::string::String>,
     /// 结算主体类型
     ///
-    /// Wire name `settle_entity_type`; max length 32; example `SecondMerchant`.
+    /// Wire name `settle_entity_type`; one of `SecondMerchant`, `Store`; max length 32; example `SecondMerchant`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub settle_entity_type: ::std::option::Option<SettleDetailInfoSettleEntityType>,
     /// 结算汇总维度
@@ -9407,7 +9407,7 @@ pub struct SettleDetailInfo {
     pub trans_in: ::std::option::Option<::std::string::String>,
     /// 结算收款方的账户类型
     ///
-    /// Wire name `trans_in_type`; required; max length 64; example `cardAliasNo`.
+    /// Wire name `trans_in_type`; required; one of `cardAliasNo`, `userId`, `loginName`, `defaultSettle`; max length 64; example `cardAliasNo`.
     pub trans_in_type: SettleDetailInfoTransInType,
 }
 impl SettleDetailInfo {
@@ -10015,7 +10015,7 @@ pub struct SubMerchant {
     pub merchant_id: ::std::string::String,
     /// 二级商户编号类型
     ///
-    /// Wire name `merchant_type`; max length 32; example `alipay`.
+    /// Wire name `merchant_type`; one of `alipay`; max length 32; example `alipay`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub merchant_type: ::std::option::Option<SubMerchantMerchantType>,
 }
@@ -10311,7 +10311,7 @@ pub struct VoucherDetail {
     pub template_id: ::std::option::Option<::std::string::String>,
     /// 券类型
     ///
-    /// Wire name `type`; required; max length 32; example `ALIPAY_FIX_VOUCHER`.
+    /// Wire name `type`; required; one of `ALIPAY_FIX_VOUCHER`, `ALIPAY_DISCOUNT_VOUCHER`, `ALIPAY_ITEM_VOUCHER`, `ALIPAY_CASH_VOUCHER`, `ALIPAY_BIZ_VOUCHER`; max length 32; example `ALIPAY_FIX_VOUCHER`.
     pub r#type: VoucherDetailType,
 }
 /// 券类型

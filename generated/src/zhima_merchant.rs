@@ -102,16 +102,16 @@ pub struct ZhimaMerchantOrderRentQueryResponse {
     pub restore_time: ::std::option::Option<::std::string::String>,
     /// 订单状态
     ///
-    /// Wire name `use_state`; required; max length 10; example `borrow`.
+    /// Wire name `use_state`; required; one of `borrow`, `restore`, `cancel`; max length 10; example `borrow`.
     pub use_state: ZhimaMerchantOrderRentQueryResponseUseState,
     /// 支付状态
     ///
-    /// Wire name `pay_status`; example `PAY_SUCCESS`.
+    /// Wire name `pay_status`; one of `PAY_INIT`, `PAY_SUCCESS`, `PAY_FAILED`, `PAY_INPROGRESS`; example `PAY_SUCCESS`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_status: ::std::option::Option<ZhimaMerchantOrderRentQueryResponsePayStatus>,
     /// 支付金额类型
     ///
-    /// Wire name `pay_amount_type`; max length 10; example `RENT`.
+    /// Wire name `pay_amount_type`; one of `RENT`, `DAMAGE`; max length 10; example `RENT`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pay_amount_type: ::std::option::Option<
         ZhimaMerchantOrderRentQueryResponsePayAmountType,
@@ -128,7 +128,7 @@ pub struct ZhimaMerchantOrderRentQueryResponse {
     pub pay_time: ::std::option::Option<::std::string::String>,
     /// 是否准入
     ///
-    /// Wire name `admit_state`; required; max length 10; example `Y`.
+    /// Wire name `admit_state`; required; one of `Y`, `N`; max length 10; example `Y`.
     pub admit_state: ZhimaMerchantOrderRentQueryResponseAdmitState,
     /// 资金流水号
     ///

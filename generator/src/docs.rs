@@ -104,13 +104,28 @@ fn facts(doc: &Doc) -> Vec<String> {
 }
 
 /// Doc lines of a field.
-pub fn field_doc(f: &Field) -> Vec<String> {
+/// Enum values listed in a field's doc, at most.
+const ENUM_MAX: usize = 8;
+
+/// Doc lines of a field; `values` are the known values when its type is an open enum.
+pub fn field_doc(f: &Field, values: Option<&[EnumValue]>) -> Vec<String> {
     let mut lines = Vec::new();
     let title = f.doc.label.as_deref().map(label).filter(|l| !l.is_empty());
     lines.push(title.unwrap_or_else(|| format!("`{}`", code(&f.wire_name))));
     let mut facts_line = vec![format!("Wire name `{}`", code(&f.wire_name))];
     if f.required {
         facts_line.push("required".to_string());
+    }
+    if let Some(values) = values.filter(|v| !v.is_empty()) {
+        let mut listed: Vec<String> = values
+            .iter()
+            .take(ENUM_MAX)
+            .map(|v| format!("`{}`", code(&v.wire)))
+            .collect();
+        if values.len() > ENUM_MAX {
+            listed.push("…".to_string());
+        }
+        facts_line.push(format!("one of {}", listed.join(", ")));
     }
     facts_line.extend(facts(&f.doc));
     if f.doc.deprecated {

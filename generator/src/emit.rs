@@ -290,6 +290,18 @@ impl<'a> Ctx<'a> {
         })
     }
 
+    /// The known values of an open enum type (directly or as array items).
+    fn enum_values(&self, ty: &Type) -> Option<&'a [EnumValue]> {
+        match ty {
+            Type::Named(key) => match self.api.schemas.get(key).map(|s| &s.kind) {
+                Some(SchemaKind::Enum { values }) => Some(values),
+                _ => None,
+            },
+            Type::Array(inner) => self.enum_values(inner),
+            _ => None,
+        }
+    }
+
     /// The path of a named schema's type as seen from `scope`.
     fn type_path(&self, key: &str, scope: Scope<'_>) -> TokenStream {
         let Some(t) = self.plan.types.get(key) else {
@@ -414,7 +426,7 @@ impl<'a> Ctx<'a> {
             } else {
                 ty
             };
-            let doc = doc_attrs(&docs::field_doc(f));
+            let doc = doc_attrs(&docs::field_doc(f, self.enum_values(&f.ty)));
             let mut serde_args = Vec::new();
             if !name.matches_wire(&f.wire_name) {
                 let wire = &f.wire_name;

@@ -1,9 +1,9 @@
-//! `cargo xtask bench-codegen [--runs N]`: wall time of code generation.
+//! `cargo xtask bench-codegen [--runs N] [--keep DIR]`: wall time of code generation.
 //!
 //! Run it in release: `cargo run --release -p xtask -- bench-codegen`. It times the seed specs
 //! (`specs/` → a temporary directory) and the whole upstream v3 document
 //! (`../shared/upstream/alipay-openapi-v3.yaml` → a temporary directory), phase by phase,
-//! and prints the best and median of N runs.
+//! and prints the best and median of N runs. `--keep DIR` writes the output there and keeps it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -93,6 +93,7 @@ fn bench(
 
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let mut runs = 5usize;
+    let mut keep: Option<PathBuf> = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -103,8 +104,15 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
                     .filter(|n: &usize| *n > 0)
                     .ok_or_else(|| anyhow::anyhow!("--runs needs a positive number"))?;
             }
+            "--keep" => {
+                keep = Some(
+                    it.next()
+                        .map(PathBuf::from)
+                        .ok_or_else(|| anyhow::anyhow!("--keep needs a directory"))?,
+                );
+            }
             other => anyhow::bail!(
-                "bench-codegen: unknown argument `{other}` (usage: bench-codegen [--runs N])"
+                "bench-codegen: unknown argument `{other}` (usage: bench-codegen [--runs N] [--keep DIR])"
             ),
         }
     }
@@ -112,8 +120,9 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         eprintln!("note: this is a debug build; run `cargo run --release -p xtask -- bench-codegen` for real figures");
     }
     let root = workspace_root();
-    let scratch: PathBuf =
-        std::env::temp_dir().join(format!("alipay-codegen-bench-{}", std::process::id()));
+    let scratch: PathBuf = keep.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("alipay-codegen-bench-{}", std::process::id()))
+    });
     let specs = root.join("specs");
     bench(
         "seed specs (specs/)",
@@ -134,6 +143,8 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         &|| Ok(alipay_codegen::load::load_document(&text)?),
         &scratch.join("upstream"),
     )?;
-    let _ = std::fs::remove_dir_all(&scratch);
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
     Ok(ExitCode::SUCCESS)
 }

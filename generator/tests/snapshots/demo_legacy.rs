@@ -83,7 +83,7 @@ pub struct DemoLegacyOrderQueryResponse {
     pub order_no: ::std::string::String,
     /// 订单状态
     ///
-    /// Wire name `use_state`; example `borrow`.
+    /// Wire name `use_state`; one of `borrow`, `restore`, `cancel`; example `borrow`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub use_state: ::std::option::Option<DemoLegacyOrderQueryResponseUseState>,
 }

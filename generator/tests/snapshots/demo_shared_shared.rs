@@ -17,7 +17,7 @@ pub struct DemoMoney {
     pub value: ::std::string::String,
     /// `currency`
     ///
-    /// Wire name `currency`; example `CNY`.
+    /// Wire name `currency`; one of `CNY`, `USD`; example `CNY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub currency: ::std::option::Option<DemoMoneyCurrency>,
 }

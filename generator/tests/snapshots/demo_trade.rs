@@ -30,7 +30,7 @@ pub struct DemoTradeCreateRequest {
     pub out_trade_no_2: ::std::option::Option<::std::string::String>,
     /// 交易类型
     ///
-    /// Wire name `type`; example `NORMAL`.
+    /// Wire name `type`; one of `NORMAL`, `app-key-security-risk, app-cert-expired`, `借出`, `归还`; example `NORMAL`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub r#type: ::std::option::Option<DemoTradeCreateModelType>,
     /// 首个商品
@@ -346,7 +346,7 @@ pub struct DemoTradeCreateResponse {
     pub trade_no: ::std::option::Option<::std::string::String>,
     /// 交易状态
     ///
-    /// Wire name `trade_status`; example `WAIT_BUYER_PAY`.
+    /// Wire name `trade_status`; one of `WAIT_BUYER_PAY`, `TRADE_SUCCESS`; example `WAIT_BUYER_PAY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trade_status: ::std::option::Option<DemoTradeCreateResponseModelTradeStatus>,
     /// `goods`
