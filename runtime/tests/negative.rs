@@ -921,3 +921,35 @@ fn return_url_query() {
         NotifyError::BadSignature(VerifyError::Mismatch)
     );
 }
+
+#[test]
+fn sm2_roots_are_parsed_and_skipped() {
+    // Alipay's production bundle starts with an SM2 root; it must parse and be skipped.
+    let sm2 = read("negative/sm2_root.crt");
+    let bundle_text = read("certs/alipayRootCert.crt");
+    let with_sm2 = format!("{sm2}{bundle_text}");
+    let parsed = cert::parse_bundle(&with_sm2).unwrap();
+    assert_eq!(parsed.len(), 4);
+    assert_eq!(parsed[0].signature_algorithm_oid(), "1.2.156.10197.1.501");
+    assert!(!parsed[0].is_rsa_signed());
+    assert_eq!(
+        cert::root_cert_sn(&with_sm2).unwrap(),
+        cert::root_cert_sn(&bundle_text).unwrap()
+    );
+    assert_eq!(cert::root_cert_sn(&sm2).unwrap(), "");
+    // Nothing chains to an SM2 root here, and its key is no RSA key.
+    let genuine = alipay_cert();
+    assert!(matches!(
+        cert::validate(
+            &genuine,
+            &[intermediate()],
+            &parsed[..1],
+            inside_validity(&genuine)
+        ),
+        Err(CertError::Untrusted { .. })
+    ));
+    assert!(matches!(
+        parsed[0].public_key(),
+        Err(CertError::PublicKey(_))
+    ));
+}
