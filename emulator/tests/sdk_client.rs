@@ -1,0 +1,457 @@
+//! The generated SDK and the runtime Client against the emulator over loopback HTTP: every
+//! seed operation on each protocol its spec names, the trade lifecycle, and every fault mode
+//! giving its specific typed error (or a safe retry).
+
+use alipay_emulator::domain::{coupon, huabei, zhima};
+use alipay_emulator::{test_keys, Emulator, Fault, FaultRule};
+use alipay_sdk::alipay_fund::AlipayFundCouponOperationQueryRequest;
+use alipay_sdk::alipay_pcredit::{
+    AlipayPcreditHuabeiAuthOrderQueryRequest, AlipayPcreditHuabeiAuthOrderUnfreezeRequest,
+};
+use alipay_sdk::alipay_trade::*;
+use alipay_sdk::zhima_merchant::ZhimaMerchantOrderRentQueryRequest;
+use alipay_sdk::{CallOptions, Client, Endpoint, Error, Protocol, ResponseProblem, RetryPolicy};
+use std::time::Duration;
+
+fn client_for(emu: &Emulator, retry: RetryPolicy) -> Client {
+    Client::builder()
+        .app_id(emu.app_id())
+        .private_key(test_keys::APP_PRIVATE_KEY)
+        .alipay_public_key(test_keys::ALIPAY_PUBLIC_KEY)
+        .endpoint(Endpoint::custom(emu.gateway_url(), emu.base_url()))
+        .retry(retry)
+        .build()
+        .unwrap()
+}
+
+fn fast_retry() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_backoff(Duration::from_millis(5), Duration::from_millis(20))
+}
+
+fn on(p: Protocol) -> CallOptions {
+    CallOptions::new().protocol(p)
+}
+
+const BOTH: [Protocol; 2] = [Protocol::V2, Protocol::V3];
+
+fn sub_code(e: &Error) -> String {
+    e.service()
+        .map(|s| s.sub_code().unwrap_or(s.code()).to_owned())
+        .unwrap_or_else(|| format!("not a service error: {e}"))
+}
+
+#[tokio::test]
+async fn every_seed_operation_on_each_protocol() {
+    let emu = Emulator::builder().start().await.unwrap();
+    let client = client_for(&emu, RetryPolicy::disabled());
+    for p in BOTH {
+        let tag = format!("{p:?}");
+        let out = |s: &str| format!("{tag}-{s}");
+        let r = client
+            .call_with(
+                &AlipayTradeCreateRequest::new(out("c"), "Iphone6 16G", "88.88"),
+                &on(p),
+            )
+            .await
+            .unwrap();
+        assert!(!r.data.trade_no.is_empty());
+        let r = client
+            .call_with(
+                &AlipayTradePrecreateRequest::new(out("pc"), "s", "1.00"),
+                &on(p),
+            )
+            .await
+            .unwrap();
+        assert!(r.data.qr_code.starts_with("https://"));
+        let r = client
+            .call_with(
+                &AlipayTradePayRequest::new(
+                    "280000000000000001",
+                    out("p"),
+                    "bar_code",
+                    "s",
+                    "10.00",
+                ),
+                &on(p),
+            )
+            .await
+            .unwrap();
+        assert!(!r.data.trade_no.is_empty());
+        let q = client
+            .call_with(
+                &AlipayTradeQueryRequest::new().out_trade_no(out("p")),
+                &on(p),
+            )
+            .await
+            .unwrap();
+        assert_eq!(q.data.trade_status.as_str(), "TRADE_SUCCESS");
+        let r = client
+            .call_with(
+                &AlipayTradeRefundRequest::new("1.00").out_trade_no(out("p")),
+                &on(p),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.data.refund_fee, "1.00");
+        client
+            .call_with(
+                &AlipayTradeCloseRequest::new().out_trade_no(out("c")),
+                &on(p),
+            )
+            .await
+            .unwrap();
+        let r = client
+            .call_with(
+                &AlipayTradeCancelRequest::new().out_trade_no(out("pc")),
+                &on(p),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.data.action.as_ref().map(|a| a.as_str()), Some("close"));
+
+        let r = client
+            .call_with(
+                &AlipayPcreditHuabeiAuthOrderQueryRequest::new()
+                    .auth_opt_id(huabei::SEED_AUTH_OPT_ID),
+                &on(p),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.data.rest_freeze_amount.as_deref(), Some("100.00"));
+        let r = client
+            .call_with(
+                &AlipayPcreditHuabeiAuthOrderUnfreezeRequest::new(
+                    huabei::SEED_AGREEMENT,
+                    out("u"),
+                    "1.00",
+                )
+                .alipay_user_id(huabei::SEED_USER),
+                &on(p),
+            )
+            .await
+            .unwrap();
+        assert!(r.data.rest_freeze_amount.is_some());
+    }
+    // v2-only operations.
+    let r = client
+        .call(&ZhimaMerchantOrderRentQueryRequest::new(
+            zhima::SEED_RESTORED,
+            zhima::PRODUCT_CODE,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.use_state.as_str(), "restore");
+    let r = client
+        .call(
+            &AlipayFundCouponOperationQueryRequest::new()
+                .auth_no(coupon::SEED_AUTH_NO)
+                .operation_id(coupon::SEED_PAY_OPERATION_ID),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.operation_type.as_ref().map(|t| t.as_str()), Some("PAY"));
+}
+
+#[tokio::test]
+async fn full_trade_lifecycle_with_typed_errors() {
+    let emu = Emulator::builder().start().await.unwrap();
+    let client = client_for(&emu, RetryPolicy::disabled());
+    for p in BOTH {
+        let out = format!("life-{p:?}");
+        client
+            .call_with(
+                &AlipayTradePrecreateRequest::new(&out, "s", "50.00"),
+                &on(p),
+            )
+            .await
+            .unwrap();
+        let q = client
+            .call_with(&AlipayTradeQueryRequest::new().out_trade_no(&out), &on(p))
+            .await
+            .unwrap();
+        assert_eq!(q.data.trade_status.as_str(), "WAIT_BUYER_PAY");
+        let refund_unpaid = client
+            .call_with(
+                &AlipayTradeRefundRequest::new("1.00").out_trade_no(&out),
+                &on(p),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(sub_code(&refund_unpaid), "ACQ.TRADE_STATUS_ERROR");
+        emu.pay_trade(&out, None).unwrap();
+        let partial = AlipayTradeRefundRequest::new("20.00")
+            .out_trade_no(&out)
+            .out_request_no("r1");
+        client.call_with(&partial, &on(p)).await.unwrap();
+        let again = client.call_with(&partial, &on(p)).await.unwrap();
+        assert_eq!(again.data.fund_change.as_str(), "N");
+        let too_much = AlipayTradeRefundRequest::new("30.01")
+            .out_trade_no(&out)
+            .out_request_no("r2");
+        let e = client.call_with(&too_much, &on(p)).await.unwrap_err();
+        assert_eq!(sub_code(&e), "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL");
+        let close = client
+            .call_with(&AlipayTradeCloseRequest::new().out_trade_no(&out), &on(p))
+            .await
+            .unwrap_err();
+        assert_eq!(sub_code(&close), "ACQ.TRADE_STATUS_ERROR");
+        let rest = AlipayTradeRefundRequest::new("30.00")
+            .out_trade_no(&out)
+            .out_request_no("r2");
+        assert_eq!(
+            client
+                .call_with(&rest, &on(p))
+                .await
+                .unwrap()
+                .data
+                .refund_fee,
+            "50.00"
+        );
+        let q = client
+            .call_with(&AlipayTradeQueryRequest::new().out_trade_no(&out), &on(p))
+            .await
+            .unwrap();
+        assert_eq!(q.data.trade_status.as_str(), "TRADE_CLOSED");
+        let missing = client
+            .call_with(&AlipayTradeQueryRequest::new().out_trade_no("nope"), &on(p))
+            .await
+            .unwrap_err();
+        assert_eq!(sub_code(&missing), "ACQ.TRADE_NOT_EXIST");
+    }
+    // 10003, then success on the next query.
+    let r = client
+        .call_with(
+            &AlipayTradePayRequest::new("990000000000000001", "wait", "bar_code", "s", "1.00"),
+            &on(Protocol::V2),
+        )
+        .await
+        .unwrap();
+    assert!(!r.data.trade_no.is_empty());
+    let q = client
+        .call(&AlipayTradeQueryRequest::new().out_trade_no("wait"))
+        .await
+        .unwrap();
+    assert_eq!(q.trade_status.as_str(), "TRADE_SUCCESS");
+}
+
+#[tokio::test]
+async fn fault_modes_give_typed_errors_or_safe_retries() {
+    let emu = Emulator::builder().start().await.unwrap();
+    let client = client_for(&emu, fast_retry());
+    let query = AlipayTradeQueryRequest::new().out_trade_no("F-q");
+    client
+        .call(&AlipayTradePrecreateRequest::new("F-q", "测试商品", "1.00"))
+        .await
+        .unwrap();
+    for p in BOTH {
+        let rule = |f: Fault| {
+            FaultRule::always(f).protocol(match p {
+                Protocol::V2 => alipay_emulator::Protocol::V2,
+                _ => alipay_emulator::Protocol::V3,
+            })
+        };
+        let opts = on(p);
+        let call = || client.call_with(&query, &opts);
+
+        // Read-only calls are retried after a transient failure and succeed.
+        for f in [
+            Fault::HttpStatus { status: 502 },
+            Fault::UnknownError,
+            Fault::ConnectionReset,
+            Fault::TruncatedBody,
+        ] {
+            emu.inject(rule(f.clone()).method("alipay.trade.query").once());
+            call().await.unwrap_or_else(|e| panic!("{p:?} {f:?}: {e}"));
+        }
+
+        // Persistent faults: the specific error.
+        let id = emu.inject(rule(Fault::WrongSignature));
+        let e = call().await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Response {
+                    problem: ResponseProblem::BadSignature,
+                    ..
+                }
+            ),
+            "{p:?}: {e:?}"
+        );
+        emu.remove_fault(id);
+
+        let id = emu.inject(rule(Fault::MissingSignature));
+        let e = call().await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Response {
+                    problem: ResponseProblem::MissingSignature,
+                    ..
+                }
+            ),
+            "{p:?}: {e:?}"
+        );
+        emu.remove_fault(id);
+
+        let id = emu.inject(rule(Fault::GbkBody));
+        let e = call().await.unwrap_err();
+        // v2: the body is not UTF-8. v3: the signature covers the GBK bytes and verifies, then
+        // the JSON is not UTF-8.
+        assert!(
+            matches!(
+                e,
+                Error::Response {
+                    problem: ResponseProblem::Undecodable(_),
+                    ..
+                } | Error::Decode { .. }
+            ),
+            "{p:?}: {e:?}"
+        );
+        emu.remove_fault(id);
+
+        let id = emu.inject(rule(Fault::HttpStatus { status: 503 }));
+        let e = call().await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Response {
+                    problem: ResponseProblem::HttpStatus { status: 503 },
+                    ..
+                }
+            ),
+            "{p:?}: {e:?}"
+        );
+        emu.remove_fault(id);
+
+        let id = emu.inject(rule(Fault::UnknownError));
+        let e = call().await.unwrap_err();
+        assert!(e.outcome_unknown(), "{p:?}: {e:?}");
+        emu.remove_fault(id);
+
+        // Sign before the node is valid: robust extraction copes.
+        let id = emu.inject(rule(Fault::SignBeforeNode));
+        call().await.unwrap();
+        emu.remove_fault(id);
+
+        // A delay longer than the client's attempt timeout.
+        let slow = Client::builder()
+            .app_id(emu.app_id())
+            .private_key(test_keys::APP_PRIVATE_KEY)
+            .alipay_public_key(test_keys::ALIPAY_PUBLIC_KEY)
+            .endpoint(Endpoint::custom(emu.gateway_url(), emu.base_url()))
+            .timeout(Duration::from_millis(100))
+            .retry(RetryPolicy::disabled())
+            .build()
+            .unwrap();
+        let id = emu.inject(rule(Fault::Delay { ms: 400 }));
+        let e = slow.call_with(&query, &on(p)).await.unwrap_err();
+        assert!(matches!(e, Error::Transport { .. }), "{p:?}: {e:?}");
+        emu.remove_fault(id);
+    }
+
+    // A money-moving call is never blindly retried: after a reset the trade was created once
+    // and the client reports an unknown outcome.
+    emu.inject(
+        FaultRule::always(Fault::ConnectionReset)
+            .method("alipay.trade.pay")
+            .once(),
+    );
+    let e = client
+        .call(&AlipayTradePayRequest::new(
+            "280000000000000001",
+            "F-pay",
+            "bar_code",
+            "s",
+            "3.00",
+        ))
+        .await
+        .unwrap_err();
+    assert!(e.outcome_unknown(), "{e:?}");
+    assert_eq!(emu.trade("F-pay").unwrap()["trade_status"], "TRADE_SUCCESS");
+}
+
+#[tokio::test]
+async fn certificate_rotation_is_fetched_validated_and_untrusted_certs_refused() {
+    let emu = Emulator::builder().cert_mode().start().await.unwrap();
+    let client = Client::builder()
+        .app_id(emu.app_id())
+        .private_key(test_keys::APP_PRIVATE_KEY)
+        .app_cert(test_keys::APP_CERT)
+        .alipay_cert(test_keys::ALIPAY_CERT)
+        .alipay_root_cert(test_keys::ROOT_CERT_WITH_ROTATION)
+        .endpoint(Endpoint::custom(emu.gateway_url(), emu.base_url()))
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    client
+        .call(&AlipayTradePrecreateRequest::new("C1", "s", "1.00"))
+        .await
+        .unwrap();
+    emu.inject(FaultRule::always(Fault::RotatedCert).method("alipay.trade.query"));
+    for p in BOTH {
+        let q = client
+            .call_with(&AlipayTradeQueryRequest::new().out_trade_no("C1"), &on(p))
+            .await
+            .unwrap_or_else(|e| panic!("{p:?}: {e}"));
+        assert_eq!(q.data.trade_status.as_str(), "WAIT_BUYER_PAY");
+    }
+    emu.clear_faults();
+    emu.inject(FaultRule::always(Fault::UntrustedCert).method("alipay.trade.query"));
+    let e = client
+        .call_with(
+            &AlipayTradeQueryRequest::new().out_trade_no("C1"),
+            &on(Protocol::V2),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Response {
+                problem: ResponseProblem::UntrustedCert { .. }
+                    | ResponseProblem::UnknownCert { .. },
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn aes_and_app_auth_token_through_the_client() {
+    let emu = Emulator::builder()
+        .aes_key(test_keys::AES_KEY)
+        .app_auth_tokens(["202406BB"])
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .app_id(emu.app_id())
+        .private_key(test_keys::APP_PRIVATE_KEY)
+        .alipay_public_key(test_keys::ALIPAY_PUBLIC_KEY)
+        .aes_key(test_keys::AES_KEY)
+        .encrypt_by_default(true)
+        .endpoint(Endpoint::custom(emu.gateway_url(), emu.base_url()))
+        .build()
+        .unwrap();
+    for p in BOTH {
+        let out = format!("aes-{p:?}");
+        client
+            .call_with(
+                &AlipayTradePrecreateRequest::new(&out, "s", "1.00"),
+                &on(p).app_auth_token("202406BB"),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{p:?}: {e}"));
+        let e = client
+            .call_with(
+                &AlipayTradeQueryRequest::new().out_trade_no(&out),
+                &on(p).app_auth_token("bad"),
+            )
+            .await
+            .unwrap_err();
+        assert!(e.service().is_some(), "{p:?}: {e:?}");
+    }
+}
