@@ -5151,7 +5151,7 @@ pub struct AlipayTradePrecreateResponse {
     pub qr_code: ::std::string::String,
     /// 当前预下单请求生成的吱口令码串
     ///
-    /// Wire name `share_code`; max length 1024; example `a6c5e3a2d3d5f1b`.
+    /// Wire name `share_code`; example `a6c5e3a2d3d5f1b`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub share_code: ::std::option::Option<::std::string::String>,
 }
@@ -6713,12 +6713,12 @@ impl BusinessParams {
 pub struct ChargeInfo {
     /// 实收费用
     ///
-    /// Wire name `charge_fee`; max length 11; example `0.01`.
+    /// Wire name `charge_fee`; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_fee: ::std::option::Option<::std::string::String>,
     /// 收单手续费trade
     ///
-    /// Wire name `charge_type`; max length 64; example `trade`.
+    /// Wire name `charge_type`; example `trade`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_type: ::std::option::Option<::std::string::String>,
     /// 是否合约指定收费账号出资
@@ -6733,7 +6733,7 @@ pub struct ChargeInfo {
     pub is_rating_on_trade_receiver: ::std::option::Option<::std::string::String>,
     /// 原始费用
     ///
-    /// Wire name `original_charge_fee`; max length 11; example `0.01`.
+    /// Wire name `original_charge_fee`; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub original_charge_fee: ::std::option::Option<::std::string::String>,
     /// 组合支付收费明细
@@ -6743,7 +6743,7 @@ pub struct ChargeInfo {
     pub sub_fee_detail_list: ::std::option::Option<::std::vec::Vec<SubFee>>,
     /// 签约费率
     ///
-    /// Wire name `switch_fee_rate`; max length 64; example `0.01`.
+    /// Wire name `switch_fee_rate`; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub switch_fee_rate: ::std::option::Option<::std::string::String>,
 }
@@ -9985,17 +9985,17 @@ impl SignParams {
 pub struct SubFee {
     /// 实收费用
     ///
-    /// Wire name `charge_fee`; max length 11; example `0.10`.
+    /// Wire name `charge_fee`; example `0.10`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub charge_fee: ::std::option::Option<::std::string::String>,
     /// 原始费用
     ///
-    /// Wire name `original_charge_fee`; max length 11; example `0.20`.
+    /// Wire name `original_charge_fee`; example `0.20`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub original_charge_fee: ::std::option::Option<::std::string::String>,
     /// 签约费率
     ///
-    /// Wire name `switch_fee_rate`; max length 64; example `0.01`.
+    /// Wire name `switch_fee_rate`; example `0.01`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub switch_fee_rate: ::std::option::Option<::std::string::String>,
 }
