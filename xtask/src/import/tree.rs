@@ -175,6 +175,15 @@ impl Tree {
                 };
                 self.pool.insert(name, merged);
             }
+            if let Some(old) = self.ops.get(&item.op.method) {
+                if old.doc.get("x-alipay-v2").is_some() && item.op.doc.get("x-alipay-v2").is_none()
+                {
+                    eprintln!(
+                        "warning: {} loses x-alipay-v2 (v2 protocol); pass --v2-catalogue to keep it",
+                        item.op.method
+                    );
+                }
+            }
             self.ops.insert(item.op.method.clone(), item.op);
         }
         Ok(())
