@@ -278,3 +278,37 @@ fn the_whole_upstream_document_imports_with_labels_only() {
         );
     }
 }
+
+/// Every file of the tree is an OpenAPI 3.0 document (README: "Every file is a valid OpenAPI
+/// 3.0.3 document"), and a v3 operation has exactly one operation under `paths`.
+#[test]
+fn every_spec_file_is_an_openapi_document() {
+    for (rel, bytes) in tree(&specs(), &["_reviewed", "_imports.yaml", "README.md"]) {
+        let text = String::from_utf8_lossy(&bytes);
+        let doc: openapiv3::OpenAPI =
+            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("specs/{rel}: {e}"));
+        assert!(
+            doc.openapi.starts_with("3.0."),
+            "specs/{rel}: openapi {}",
+            doc.openapi
+        );
+        let raw = load(&specs().join(&rel));
+        let protocols = raw
+            .get("x-alipay-protocols")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let operations = doc.operations().count();
+        if protocols.contains(&Value::from("v3")) {
+            assert_eq!(
+                operations, 1,
+                "specs/{rel}: a v3 operation has one REST operation"
+            );
+        } else {
+            assert_eq!(
+                operations, 0,
+                "specs/{rel}: a v2-only operation has `paths: {{}}`"
+            );
+        }
+    }
+}
