@@ -310,3 +310,35 @@ async fn timeouts_of_read_only_calls_are_retried_within_the_total_budget() {
     let n = server.count();
     assert!((2..=4).contains(&n), "{n} attempts");
 }
+
+#[tokio::test]
+async fn the_proxy_setting_routes_requests_through_the_proxy() {
+    let signer = alipay_signer();
+    let proxy = FakeAlipay::start(move |_, _| {
+        Answer::v3_signed(200, r#"{"trade_status":"TRADE_SUCCESS"}"#, &signer, None)
+    })
+    .await;
+    let client = alipay_runtime::Client::builder()
+        .app_id(APP_ID)
+        .private_key(private_key_pem())
+        .alipay_public_key(public_key_pem())
+        .endpoint(alipay_runtime::Endpoint::custom(
+            "http://alipay.invalid/gateway.do",
+            "http://alipay.invalid",
+        ))
+        .proxy(format!("http://{}", proxy.addr))
+        .build()
+        .unwrap();
+    client
+        .execute(
+            &QUERY,
+            json!({"out_trade_no": "1"}),
+            &CallOptions::default(),
+        )
+        .await
+        .unwrap();
+    let got = &proxy.received()[0];
+    // A proxy receives the absolute URI; the signed path is unchanged.
+    assert_eq!(got.target, "/v3/alipay/trade/query");
+    assert_eq!(got.header("host"), Some("alipay.invalid"));
+}
