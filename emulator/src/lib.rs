@@ -47,7 +47,7 @@ use tokio::sync::watch;
 pub const CERT_DOWNLOAD_METHOD: &str = "alipay.open.app.alipaycert.download";
 
 /// Configures and starts an [`Emulator`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EmulatorBuilder {
     addr: SocketAddr,
     app_id: String,
@@ -61,6 +61,31 @@ pub struct EmulatorBuilder {
     app_auth_tokens: Option<BTreeSet<String>>,
     specs_dir: Option<PathBuf>,
     notify_delays: Vec<Duration>,
+}
+
+impl std::fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |o: &Option<String>| if o.is_some() { "<set>" } else { "<built-in>" };
+        f.debug_struct("EmulatorBuilder")
+            .field("addr", &self.addr)
+            .field("app_id", &self.app_id)
+            .field("app_public_key", &set(&self.app_public_key))
+            .field("app_cert", &set(&self.app_cert))
+            .field(
+                "alipay_private_key",
+                &self.alipay_private_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("alipay_cert", &set(&self.alipay_cert))
+            .field("cert_mode", &self.cert_mode)
+            .field("aes_key", &self.aes_key.as_ref().map(|_| "<redacted>"))
+            .field("timestamp_tolerance", &self.tolerance)
+            .field(
+                "app_auth_tokens",
+                &self.app_auth_tokens.as_ref().map(|t| t.len()),
+            )
+            .field("specs_dir", &self.specs_dir)
+            .finish()
+    }
 }
 
 impl Default for EmulatorBuilder {
@@ -410,5 +435,40 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let b = Emulator::builder()
+            .alipay_private_key(test_keys::ALIPAY_PRIVATE_KEY)
+            .aes_key(test_keys::AES_KEY)
+            .app_auth_tokens(["secret-token"]);
+        let text = format!("{b:?}");
+        assert!(!text.contains("PRIVATE KEY") && !text.contains(test_keys::AES_KEY));
+        let id = b.identity().unwrap();
+        let text = format!("{id:?}");
+        assert!(
+            !text.contains("PRIVATE KEY") && !text.contains(test_keys::AES_KEY),
+            "{text}"
+        );
+        let o = Options {
+            timestamp_tolerance: Duration::from_secs(1),
+            app_auth_tokens: Some(["secret-token".to_owned()].into()),
+        };
+        assert!(!format!("{o:?}").contains("secret-token"));
+    }
+
+    #[test]
+    fn half_certificate_mode_is_refused() {
+        let e = Emulator::builder()
+            .alipay_cert(test_keys::ALIPAY_CERT)
+            .identity()
+            .unwrap_err();
+        assert_eq!(e, ConfigError::HalfCertMode);
     }
 }

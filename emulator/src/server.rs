@@ -24,12 +24,27 @@ use tokio::sync::watch;
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Behaviour switches.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// How far a request timestamp may be from the emulator's clock.
     pub timestamp_tolerance: Duration,
     /// `None`: any app_auth_token is accepted; `Some`: only these.
     pub app_auth_tokens: Option<BTreeSet<String>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("timestamp_tolerance", &self.timestamp_tolerance)
+            .field(
+                "app_auth_tokens",
+                &self
+                    .app_auth_tokens
+                    .as_ref()
+                    .map(|t| format!("<{} redacted>", t.len())),
+            )
+            .finish()
+    }
 }
 
 impl Options {
