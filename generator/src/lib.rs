@@ -19,6 +19,7 @@ pub mod naming;
 pub mod output;
 pub mod plan;
 mod raw;
+pub mod readme;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -57,6 +58,7 @@ pub fn crate_files(api: &ir::Api) -> Result<BTreeMap<String, String>, Error> {
         files.insert(format!("src/{path}"), text);
     }
     files.insert("Cargo.toml".to_string(), manifest::cargo_toml(api, &plan));
+    files.insert("README.md".to_string(), readme::readme(api, &plan)?);
     for (path, text) in examples::roundtrip_tests(api, &plan)? {
         files.insert(format!("tests/{path}"), text);
     }
