@@ -27,6 +27,7 @@ pub mod v3;
 pub use client::{ApiRequest, CallOptions, Client, FilePart, Protocol, RawResponse, Reply};
 pub use config::{ClientBuilder, Endpoint, Timeouts};
 pub use error::{Error, ErrorLink, ResponseProblem, ServiceError};
+pub use keys::SignType;
 pub use operation::{HttpMethod, Operation, Safety, V2Route, V3Body, V3Route};
 pub use retry::RetryPolicy;
 #[cfg(feature = "reqwest")]
