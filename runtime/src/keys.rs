@@ -436,8 +436,13 @@ impl PrivateKey {
     fn sign_sha1(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
         use sha1::Digest;
         let digest = sha1::Sha1::digest(message);
+        // With an RNG the `rsa` crate blinds the private-key operation.
         self.legacy
-            .sign(rsa::Pkcs1v15Sign::new::<sha1::Sha1>(), &digest)
+            .sign_with_rng(
+                &mut rsa::rand_core::OsRng,
+                rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
+                &digest,
+            )
             .map_err(|_| CryptoError::Sign)
     }
 
