@@ -263,6 +263,15 @@ impl<'a> Lowerer<'a> {
                     need_encrypt: ext.is_some_and(|e| e.need_encrypt),
                 });
             }
+            if operation.summary.is_none() {
+                // A v2-only spec names its operation in `info.title`.
+                operation.summary = doc
+                    .info
+                    .as_ref()
+                    .and_then(|i| i.title.as_ref())
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty() && t != name);
+            }
             self.insert_operation(file, operation)?;
         } else {
             // A plain OpenAPI document: every operation, with defaults.

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Document {
+    pub info: Option<Info>,
     #[serde(default)]
     pub paths: IndexMap<String, PathItem>,
     #[serde(default)]
@@ -25,6 +26,11 @@ pub struct Document {
     pub v2: Option<V2Ext>,
     #[serde(rename = "x-alipay-client-executed", default)]
     pub client_executed: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Info {
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
