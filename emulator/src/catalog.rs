@@ -143,6 +143,15 @@ impl Catalog {
             .filter(|o| o.v2.is_some() && !o.client_executed)
     }
 
+    /// A client-executed operation (page / wap / app pay): the buyer's browser or app brings
+    /// the signed parameters to the gateway.
+    pub fn client_executed(&self, method: &str) -> Option<&ir::Operation> {
+        self.api
+            .operations
+            .get(method)
+            .filter(|o| o.client_executed && o.v2.is_some())
+    }
+
     /// The v3 operation of `method` + `path` (raw path, without the query).
     pub fn v3(&self, method: &str, path: &str) -> Option<RouteMatch<'_>> {
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();

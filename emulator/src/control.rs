@@ -11,6 +11,8 @@
 //! | `GET /__emulator/faults` | active fault rules |
 //! | `POST /__emulator/faults` (a [`crate::faults::FaultRule`]) | adds a rule, answers `{"id":n}` |
 //! | `DELETE /__emulator/faults` / `DELETE /__emulator/faults/{id}` | removes all rules / one rule |
+//! | `POST /__emulator/cashier/{out_trade_no}/pay` | the buyer pays at the page / wap cashier; redirects to `return_url` with signed parameters |
+//! | `POST /__emulator/app-pay` (body: an app pay order string) | the buyer's app pays: checked, created and paid at once |
 //! | `GET /__emulator/notifications` | the notification delivery log |
 //! | `POST /__emulator/reset` | fresh seeded state, no fault rules |
 //! | `GET /__emulator/keys` | app id, mode, public key and certificates a client needs |
@@ -98,6 +100,8 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Respons
             Ok(id) if lock(&shared.faults).remove(id) => wire::json(200, &json!({"ok": true})),
             _ => err(404, format!("no fault rule {id}")),
         },
+        ("POST", ["cashier", out, "pay"]) => crate::cashier::pay(shared, &decode(out)),
+        ("POST", ["app-pay"]) => crate::cashier::app_pay(shared, body),
         ("GET", ["notifications"]) => wire::json(200, &json!(shared.notifier.deliveries())),
         ("POST", ["reset"]) => {
             *lock(&shared.state) = State::seeded();

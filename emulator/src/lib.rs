@@ -18,6 +18,7 @@
 //! `alipay.trade.pay`, the seeded records) are documented in [`domain`]'s modules; the control
 //! API in [`control`]; faults in [`faults`].
 
+pub mod cashier;
 pub mod catalog;
 pub mod control;
 pub mod domain;

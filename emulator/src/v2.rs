@@ -45,7 +45,7 @@ const COMMON: &[&str] = &[
 /// The decoded request parameters, in wire order.
 pub type Params = Vec<(String, String)>;
 
-fn get<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
+pub(crate) fn get<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == key)
@@ -134,6 +134,11 @@ struct Answer {
 pub async fn handle(shared: &Shared, params: Params, switch: &ResetSwitch) -> Response<Body> {
     let now = SystemTime::now();
     let method = get(&params, "method").map(str::to_owned);
+    if let Some(m) = method.as_deref() {
+        if shared.catalog.client_executed(m).is_some() {
+            return crate::cashier::page(shared, &params, m, now);
+        }
+    }
     let faults = match &method {
         Some(m) => shared.take_faults(m, Protocol::V2),
         None => CallFaults::default(),
@@ -194,63 +199,12 @@ fn answer(
     if faults.is(&Fault::UnknownError) {
         return fail(BizError::unknown());
     }
-    // AES content encryption of biz_content.
     let encrypted = get(params, "encrypt_type").is_some();
-    let biz_text: Option<String> = match (get(params, "encrypt_type"), get(params, "biz_content")) {
-        (Some("AES"), Some(cipher)) => match &shared.identity.aes {
-            None => {
-                return fail(BizError::invalid(
-                    "isv.decryption-error-missing-encrypt-key",
-                    "应用未配置AES密钥",
-                ))
-            }
-            Some(aes) => match aes
-                .decrypt(cipher)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-            {
-                Some(plain) => Some(plain),
-                None => {
-                    return fail(BizError::invalid(
-                        "isv.decryption-error-unknown",
-                        "解密出错: biz_content is not valid AES ciphertext",
-                    ))
-                }
-            },
-        },
-        (Some(other), _) if other != "AES" => {
-            return fail(BizError::invalid(
-                "isv.decryption-error-not-valid-encrypt-type",
-                format!("不支持的加密类型: {other}"),
-            ))
-        }
-        (_, biz) => biz.map(str::to_owned),
+    let (business, text_fields) = match business_params(shared, params) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
     };
-    let mut business = match biz_text.as_deref() {
-        None => Map::new(),
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(m)) => m,
-            _ => {
-                return fail(BizError::invalid(
-                    "isv.invalid-parameter",
-                    "biz_content is not a JSON object",
-                ))
-            }
-        },
-    };
-    // Every other non-common parameter is a text parameter of the method.
-    let mut text_fields = Vec::new();
-    for (k, v) in params {
-        if !COMMON.contains(&k.as_str()) && !v.is_empty() {
-            business.insert(k.clone(), Value::String(v.clone()));
-            text_fields.push(k.as_str());
-        }
-    }
-    if let Some(url) = get(params, "notify_url") {
-        business
-            .entry("notify_url")
-            .or_insert_with(|| Value::String(url.to_owned()));
-    }
+    let text_fields: Vec<&str> = text_fields.iter().map(String::as_str).collect();
     let result = match op {
         Some(op) => shared
             .catalog
@@ -265,7 +219,78 @@ fn answer(
     }
 }
 
-fn check_common(shared: &Shared, params: &Params, now: SystemTime) -> Result<(), BizError> {
+/// The business parameters of a request: `biz_content` (decrypted when AES) plus every
+/// non-common text parameter, plus `notify_url` / `return_url`. Also returns the names of the
+/// text parameters (their values are strings whatever the spec type).
+pub(crate) fn business_params(
+    shared: &Shared,
+    params: &Params,
+) -> Result<(Map<String, Value>, Vec<String>), BizError> {
+    let biz_text: Option<String> = match (get(params, "encrypt_type"), get(params, "biz_content")) {
+        (Some("AES"), Some(cipher)) => match &shared.identity.aes {
+            None => {
+                return Err(BizError::invalid(
+                    "isv.decryption-error-missing-encrypt-key",
+                    "应用未配置AES密钥",
+                ))
+            }
+            Some(aes) => match aes
+                .decrypt(cipher)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+            {
+                Some(plain) => Some(plain),
+                None => {
+                    return Err(BizError::invalid(
+                        "isv.decryption-error-unknown",
+                        "解密出错: biz_content is not valid AES ciphertext",
+                    ))
+                }
+            },
+        },
+        (Some(other), _) if other != "AES" => {
+            return Err(BizError::invalid(
+                "isv.decryption-error-not-valid-encrypt-type",
+                format!("不支持的加密类型: {other}"),
+            ))
+        }
+        (_, biz) => biz.map(str::to_owned),
+    };
+    let mut business = match biz_text.as_deref() {
+        None => Map::new(),
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => m,
+            _ => {
+                return Err(BizError::invalid(
+                    "isv.invalid-parameter",
+                    "biz_content is not a JSON object",
+                ))
+            }
+        },
+    };
+    // Every other non-common parameter is a text parameter of the method.
+    let mut text_fields = Vec::new();
+    for (k, v) in params {
+        if !COMMON.contains(&k.as_str()) && !v.is_empty() {
+            business.insert(k.clone(), Value::String(v.clone()));
+            text_fields.push(k.clone());
+        }
+    }
+    for key in ["notify_url", "return_url"] {
+        if let Some(url) = get(params, key) {
+            business
+                .entry(key)
+                .or_insert_with(|| Value::String(url.to_owned()));
+        }
+    }
+    Ok((business, text_fields))
+}
+
+pub(crate) fn check_common(
+    shared: &Shared,
+    params: &Params,
+    now: SystemTime,
+) -> Result<(), BizError> {
     let id = &shared.identity;
     match get(params, "app_id") {
         None => return Err(BizError::missing("isv.missing-app-id", "缺少AppID参数")),

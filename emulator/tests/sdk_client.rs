@@ -455,3 +455,105 @@ async fn aes_and_app_auth_token_through_the_client() {
         assert!(e.service().is_some(), "{p:?}: {e:?}");
     }
 }
+
+#[tokio::test]
+async fn page_pay_cashier_redirects_with_signed_return_parameters_and_app_pay_pays() {
+    use alipay_sdk::ApiRequest;
+    let emu = Emulator::builder().start().await.unwrap();
+    let client = client_for(&emu, RetryPolicy::disabled());
+    let req =
+        AlipayTradePagePayRequest::new("PP1", "88.88", "测试 & <商品>", "FAST_INSTANT_TRADE_PAY");
+    let signed = client
+        .sign_v2_params(
+            <AlipayTradePagePayRequest as ApiRequest>::OPERATION,
+            serde_json::to_value(&req).unwrap(),
+            &CallOptions::new().return_url("https://merchant.example/return"),
+        )
+        .unwrap();
+    let pairs: Vec<(&str, &str)> = signed
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let url = alipay_sdk::runtime::checkout::page_pay_url(&emu.gateway_url(), &pairs);
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<dd id=\"out_trade_no\">PP1</dd>"), "{html}");
+    assert!(html.contains("测试 &amp; &lt;商品&gt;"), "{html}");
+    assert_eq!(emu.trade("PP1").unwrap()["trade_status"], "WAIT_BUYER_PAY");
+
+    // A tampered URL is refused.
+    let bad = http.get(url.replace("88.88", "0.01")).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("isv.invalid-signature"));
+
+    let paid = http
+        .post(format!("{}/cashier/PP1/pay", emu.control_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 302);
+    let location = paid.headers()["location"].to_str().unwrap().to_owned();
+    let query = location
+        .strip_prefix("https://merchant.example/return?")
+        .unwrap();
+    let pairs = alipay_sdk::runtime::v2::form_decode(query);
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let key =
+        alipay_sdk::runtime::keys::PublicKey::from_text(test_keys::ALIPAY_PUBLIC_KEY).unwrap();
+    let v = alipay_sdk::runtime::notify::verify_pairs(
+        &refs,
+        &key,
+        alipay_sdk::runtime::notify::NotifyRule::V1,
+    )
+    .unwrap();
+    assert_eq!(
+        (v.get("out_trade_no"), v.get("method")),
+        (Some("PP1"), Some("alipay.trade.page.pay.return"))
+    );
+    let q = client
+        .call(&AlipayTradeQueryRequest::new().out_trade_no("PP1"))
+        .await
+        .unwrap();
+    assert_eq!(q.trade_status.as_str(), "TRADE_SUCCESS");
+
+    // App pay: the order string the merchant app hands to the Alipay app.
+    let app = AlipayTradeAppPayRequest::new("AP1", "1.00", "s");
+    let signed = client
+        .sign_v2_params(
+            <AlipayTradeAppPayRequest as ApiRequest>::OPERATION,
+            serde_json::to_value(&app).unwrap(),
+            &CallOptions::new(),
+        )
+        .unwrap();
+    let pairs: Vec<(&str, &str)> = signed
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let order = alipay_sdk::runtime::checkout::app_pay_order_string(&pairs);
+    let r = http
+        .post(format!("{}/app-pay", emu.control_url()))
+        .body(order.clone())
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(v["resultStatus"], "9000", "{v}");
+    assert_eq!(emu.trade("AP1").unwrap()["trade_status"], "TRADE_SUCCESS");
+    let r = http
+        .post(format!("{}/app-pay", emu.control_url()))
+        .body(order.replace("sign=", "sign=AAAA"))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(v["resultStatus"], "4000", "{v}");
+}

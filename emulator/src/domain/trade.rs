@@ -70,6 +70,8 @@ pub struct Trade {
     pub paid_at: Option<OffsetDateTime>,
     pub refunds: Vec<Refund>,
     pub notify_url: Option<String>,
+    /// Where the buyer's browser returns after a page / wap payment.
+    pub return_url: Option<String>,
     /// Set when `alipay.trade.cancel` reversed a paid trade.
     pub reversed: bool,
     waiting: Waiting,
@@ -254,6 +256,7 @@ impl Trades {
             paid_at: None,
             refunds: Vec::new(),
             notify_url: text_owned(params, "notify_url"),
+            return_url: text_owned(params, "return_url"),
             reversed: false,
             waiting: Waiting::Manual,
         };
@@ -283,6 +286,24 @@ impl Trades {
                 format!("https://qr.alipay.com/emu{}", t.trade_no).into(),
             );
         }
+        Ok(Reply::ok(f))
+    }
+
+    /// A client-executed payment (page / wap / app pay) arriving at the cashier: a trade
+    /// waiting for the buyer, with its `notify_url` and `return_url`.
+    pub fn checkout(&mut self, params: &Map<String, Value>, now: OffsetDateTime) -> Outcome {
+        let key = self.insert_new(params, now, "FAST_INSTANT_TRADE_PAY")?;
+        let trade = self.by_out.get_mut(&key).ok_or_else(not_exist)?;
+        if trade.return_url.is_none() {
+            trade.return_url = text_owned(params, "return_url");
+        }
+        if trade.notify_url.is_none() {
+            trade.notify_url = text_owned(params, "notify_url");
+        }
+        let mut f = Fields::new();
+        trade.keys(&mut f);
+        f.insert("total_amount".into(), trade.total_amount.to_string().into());
+        f.insert("subject".into(), trade.subject.clone().into());
         Ok(Reply::ok(f))
     }
 
