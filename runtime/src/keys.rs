@@ -217,7 +217,18 @@ pub(crate) fn parse_pem_blocks(text: &str) -> Result<Vec<PemBlock>, &'static str
 }
 
 /// Either the single PEM block of `text` or its bare base64, as DER plus the PEM label.
+///
+/// Keys copied from environment variables or JSON often carry the two characters `\n`
+/// instead of line breaks; base64 and PEM never contain a backslash, so those escapes are
+/// read as whitespace.
 fn text_to_der(text: &str, kind: KeyKind) -> Result<(Option<String>, Vec<u8>), KeyError> {
+    let unescaped;
+    let text = if text.contains('\\') {
+        unescaped = text.replace("\\n", "\n").replace("\\r", "\r");
+        unescaped.as_str()
+    } else {
+        text
+    };
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(KeyError::Empty { kind });
@@ -599,3 +610,41 @@ impl PartialEq for PublicKey {
 }
 
 impl Eq for PublicKey {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn der_reader_is_total() {
+        assert!(read_tlv(&[]).is_none());
+        assert!(read_tlv(&[0x30]).is_none());
+        assert!(read_tlv(&[0x30, 0x85, 1, 1, 1, 1, 1]).is_none());
+        assert!(read_tlv(&[0x30, 0x82, 0x01]).is_none());
+        assert!(read_tlv(&[0x30, 0x03, 0x02, 0x01]).is_none());
+        let t = read_tlv(&[0x30, 0x03, 0x02, 0x01, 0x00, 0xff]).unwrap();
+        assert_eq!(t.tag, 0x30);
+        assert_eq!(t.content, &[0x02, 0x01, 0x00]);
+        assert_eq!(t.whole.len(), 5);
+        assert_eq!(t.rest, &[0xff]);
+    }
+
+    #[test]
+    fn escaped_newlines_are_whitespace() {
+        let key = "-----BEGIN PUBLIC KEY-----\\nMIIBIjAN\\n-----END PUBLIC KEY-----";
+        // The escapes are stripped; the (deliberately truncated) body then fails as DER,
+        // not as base64 or PEM.
+        assert!(matches!(
+            PublicKey::from_text(key),
+            Err(KeyError::UnrecognisedDer { .. } | KeyError::Rejected { .. })
+        ));
+    }
+
+    #[test]
+    fn sign_type_wire_values() {
+        assert_eq!(SignType::from_wire("RSA2"), Some(SignType::Rsa2));
+        assert_eq!(SignType::from_wire("RSA"), Some(SignType::Rsa));
+        assert_eq!(SignType::from_wire("rsa2"), None);
+        assert_eq!(SignType::default().as_str(), "RSA2");
+    }
+}

@@ -145,6 +145,8 @@ fn key_formats_and_rsa1() {
     };
     let pkcs8_bare = bare(&pkcs8_pem);
     let pkcs1_bare_one_line = bare(&pkcs1_pem).replace('\n', "");
+    // As found in environment variables: literal `\n` escapes instead of line breaks.
+    let pkcs8_pem_escaped = pkcs8_pem.trim_end().replace('\n', "\\n");
     let pkcs1_bare_messy = format!("  \r\n{}\t\n", bare(&pkcs1_pem).replace('\n', " \r\n "));
     for (name, text, expected) in [
         ("pkcs1 pem", pkcs1_pem.as_str(), "sign_pkcs1_pem"),
@@ -159,6 +161,11 @@ fn key_formats_and_rsa1() {
             "pkcs1 bare, odd whitespace",
             pkcs1_bare_messy.as_str(),
             "sign_pkcs1_bare",
+        ),
+        (
+            "pkcs8 pem, escaped newlines",
+            pkcs8_pem_escaped.as_str(),
+            "sign_pkcs1_pem",
         ),
     ] {
         let key = PrivateKey::from_text(text).unwrap_or_else(|e| panic!("{name}: {e}"));
