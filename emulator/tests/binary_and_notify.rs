@@ -99,12 +99,7 @@ async fn payment_and_refund_notifications_are_signed_and_retried_until_success()
         .unwrap();
     let c = V3::new(&emu.base_url());
     let r = c
-        .call(
-            "POST",
-            "/v3/alipay/trade/create",
-            &[],
-            Some(&json!({"out_trade_no": "N1", "total_amount": "20.00", "subject": "s", "notify_url": url})),
-        )
+        .post("/v3/alipay/trade/create", json!({"out_trade_no": "N1", "total_amount": "20.00", "subject": "s", "notify_url": url}))
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     emu.pay_trade("N1", None).unwrap();
@@ -130,11 +125,9 @@ async fn payment_and_refund_notifications_are_signed_and_retried_until_success()
     assert_eq!(v.get("app_id"), Some(emu.app_id()));
 
     let r = c
-        .call(
-            "POST",
+        .post(
             "/v3/alipay/trade/refund",
-            &[],
-            Some(&json!({"out_trade_no": "N1", "refund_amount": "5.00", "out_request_no": "RF1"})),
+            json!({"out_trade_no": "N1", "refund_amount": "5.00", "out_request_no": "RF1"}),
         )
         .await;
     assert_eq!(r.status, 200);

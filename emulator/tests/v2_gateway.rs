@@ -341,6 +341,23 @@ async fn seeded_rent_orders_and_coupon_operations() {
     assert_eq!(sub_code(&n), ("40004", "AUTH_ORDER_NOT_EXIST"));
 }
 
+/// Fetches a certificate chain through `alipay.open.app.alipaycert.download`.
+async fn download(c: &V2, sn: &str) -> Vec<cert::Cert> {
+    use base64::Engine;
+    let local = cert::Cert::from_pem(test_keys::ALIPAY_CERT).unwrap();
+    let dl = c
+        .call_verified(
+            alipay_emulator::CERT_DOWNLOAD_METHOD,
+            &json!({ "alipay_cert_sn": sn }),
+            &local.public_key().unwrap(),
+        )
+        .await;
+    let pem = base64::engine::general_purpose::STANDARD
+        .decode(dl["alipay_cert_content"].as_str().unwrap())
+        .unwrap();
+    cert::parse_bundle(std::str::from_utf8(&pem).unwrap()).unwrap()
+}
+
 #[tokio::test]
 async fn certificate_mode_and_rotation_through_the_download() {
     let emu = Emulator::builder().cert_mode().start().await.unwrap();
@@ -386,18 +403,7 @@ async fn certificate_mode_and_rotation_through_the_download() {
     assert!(node
         .verify(&local.public_key().unwrap(), SignType::Rsa2)
         .is_err());
-    let dl = c
-        .call_verified(
-            alipay_emulator::CERT_DOWNLOAD_METHOD,
-            &json!({"alipay_cert_sn": sn}),
-            &local.public_key().unwrap(),
-        )
-        .await;
-    use base64::Engine;
-    let pem = base64::engine::general_purpose::STANDARD
-        .decode(dl["alipay_cert_content"].as_str().unwrap())
-        .unwrap();
-    let chain = cert::parse_bundle(std::str::from_utf8(&pem).unwrap()).unwrap();
+    let chain = download(&c, &sn).await;
     let roots = cert::parse_bundle(test_keys::ROOT_CERT_WITH_ROTATION).unwrap();
     cert::validate(&chain[0], &chain[1..], &roots, std::time::SystemTime::now()).unwrap();
     assert_eq!(chain[0].sn(), sn);
@@ -416,17 +422,7 @@ async fn certificate_mode_and_rotation_through_the_download() {
         .unwrap()
         .alipay_cert_sn
         .unwrap();
-    let dl = c
-        .call_verified(
-            alipay_emulator::CERT_DOWNLOAD_METHOD,
-            &json!({"alipay_cert_sn": sn}),
-            &local.public_key().unwrap(),
-        )
-        .await;
-    let pem = base64::engine::general_purpose::STANDARD
-        .decode(dl["alipay_cert_content"].as_str().unwrap())
-        .unwrap();
-    let chain = cert::parse_bundle(std::str::from_utf8(&pem).unwrap()).unwrap();
+    let chain = download(&c, &sn).await;
     assert!(cert::validate(&chain[0], &chain[1..], &roots, std::time::SystemTime::now()).is_err());
 }
 

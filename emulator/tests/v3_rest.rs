@@ -18,11 +18,9 @@ async fn trade_calls_are_signed_and_stateful() {
     let c = V3::new(&emu.base_url());
     let key = alipay_public_key();
     let r = c
-        .call(
-            "POST",
+        .post(
             "/v3/alipay/trade/precreate",
-            &[],
-            Some(&json!({"out_trade_no": "V1", "total_amount": "9.90", "subject": "测试"})),
+            json!({"out_trade_no": "V1", "total_amount": "9.90", "subject": "测试"}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
@@ -31,12 +29,7 @@ async fn trade_calls_are_signed_and_stateful() {
     assert!(r.json()["qr_code"].is_string());
     emu.pay_trade("V1", Some("2088000000000001")).unwrap();
     let r = c
-        .call(
-            "POST",
-            "/v3/alipay/trade/query",
-            &[],
-            Some(&json!({"out_trade_no": "V1"})),
-        )
+        .post("/v3/alipay/trade/query", json!({"out_trade_no": "V1"}))
         .await;
     r.verify(&key).unwrap();
     assert_eq!(r.json()["trade_status"], "TRADE_SUCCESS");
@@ -44,12 +37,7 @@ async fn trade_calls_are_signed_and_stateful() {
 
     // Business failure: HTTP 4xx {code, message}, signed.
     let r = c
-        .call(
-            "POST",
-            "/v3/alipay/trade/query",
-            &[],
-            Some(&json!({"out_trade_no": "none"})),
-        )
+        .post("/v3/alipay/trade/query", json!({"out_trade_no": "none"}))
         .await;
     assert_eq!(
         (r.status, r.json()["code"].as_str()),
@@ -57,21 +45,14 @@ async fn trade_calls_are_signed_and_stateful() {
     );
     r.verify(&key).unwrap();
     let r = c
-        .call(
-            "POST",
-            "/v3/alipay/trade/close",
-            &[],
-            Some(&json!({"out_trade_no": "V1"})),
-        )
+        .post("/v3/alipay/trade/close", json!({"out_trade_no": "V1"}))
         .await;
     assert_eq!(r.json()["code"], "ACQ.TRADE_STATUS_ERROR");
     // Invalid parameter type: 400 INVALID_PARAMETER.
     let r = c
-        .call(
-            "POST",
+        .post(
             "/v3/alipay/trade/refund",
-            &[],
-            Some(&json!({"out_trade_no": "V1", "refund_amount": 1})),
+            json!({"out_trade_no": "V1", "refund_amount": 1}),
         )
         .await;
     assert_eq!(
@@ -81,9 +62,7 @@ async fn trade_calls_are_signed_and_stateful() {
     // Wrong HTTP method / unknown path.
     let r = c.call("GET", "/v3/alipay/trade/query", &[], None).await;
     assert_eq!(r.status, 405);
-    let r = c
-        .call("POST", "/v3/alipay/nothing", &[], Some(&json!({})))
-        .await;
+    let r = c.post("/v3/alipay/nothing", json!({})).await;
     assert_eq!(r.status, 404);
 }
 
@@ -93,9 +72,7 @@ async fn authorization_is_checked() {
     let body = json!({"out_trade_no": "x"});
     let mut c = V3::new(&emu.base_url());
     c.key = PrivateKey::from_text(test_keys::ROTATED_ALIPAY_PRIVATE_KEY).unwrap();
-    let r = c
-        .call("POST", "/v3/alipay/trade/query", &[], Some(&body))
-        .await;
+    let r = c.post("/v3/alipay/trade/query", body.clone()).await;
     assert_eq!(
         (r.status, r.json()["code"].as_str()),
         (401, Some("invalid-signature"))
@@ -106,18 +83,14 @@ async fn authorization_is_checked() {
         .contains("\nPOST\n/v3/alipay/trade/query\n"));
     let mut c = V3::new(&emu.base_url());
     c.timestamp_ms = Some(1_717_216_496_789);
-    let r = c
-        .call("POST", "/v3/alipay/trade/query", &[], Some(&body))
-        .await;
+    let r = c.post("/v3/alipay/trade/query", body.clone()).await;
     assert_eq!(
         (r.status, r.json()["code"].as_str()),
         (401, Some("invalid-timestamp"))
     );
     let mut c = V3::new(&emu.base_url());
     c.app_id = "1".into();
-    let r = c
-        .call("POST", "/v3/alipay/trade/query", &[], Some(&body))
-        .await;
+    let r = c.post("/v3/alipay/trade/query", body.clone()).await;
     assert_eq!(
         (r.status, r.json()["code"].as_str()),
         (401, Some("invalid-app-id"))
@@ -203,11 +176,9 @@ async fn aes_bodies_and_certificate_mode() {
     c.aes = Some(aes.clone());
     let local = cert::Cert::from_pem(test_keys::ALIPAY_CERT).unwrap();
     let r = c
-        .call(
-            "POST",
+        .post(
             "/v3/alipay/trade/create",
-            &[],
-            Some(&json!({"out_trade_no": "A1", "total_amount": "1.00", "subject": "s"})),
+            json!({"out_trade_no": "A1", "total_amount": "1.00", "subject": "s"}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
@@ -223,12 +194,7 @@ async fn aes_bodies_and_certificate_mode() {
             .once(),
     );
     let r = c
-        .call(
-            "POST",
-            "/v3/alipay/trade/query",
-            &[],
-            Some(&json!({"out_trade_no": "A1"})),
-        )
+        .post("/v3/alipay/trade/query", json!({"out_trade_no": "A1"}))
         .await;
     assert_eq!(
         r.header("alipay-sn").map(str::to_owned),
@@ -241,12 +207,7 @@ async fn aes_bodies_and_certificate_mode() {
     let mut plain_client = V3::new(&emu.base_url());
     plain_client.aes = Some(aes);
     let r = plain_client
-        .call(
-            "POST",
-            "/v3/alipay/trade/query",
-            &[],
-            Some(&json!({"out_trade_no": "A1"})),
-        )
+        .post("/v3/alipay/trade/query", json!({"out_trade_no": "A1"}))
         .await;
     assert_eq!(
         (r.status, r.json()["code"].as_str()),
@@ -264,30 +225,23 @@ async fn faults_on_v3() {
     let once = |f: Fault| FaultRule::always(f).protocol(Protocol::V3).once();
 
     emu.inject(once(Fault::UnknownError));
-    let r = c.call("POST", path, &[], Some(&body)).await;
+    let r = c.post(path, body.clone()).await;
     assert_eq!(
         (r.status, r.json()["code"].as_str()),
         (500, Some("SYSTEM_ERROR"))
     );
     emu.inject(once(Fault::HttpStatus { status: 504 }));
-    assert_eq!(c.call("POST", path, &[], Some(&body)).await.status, 504);
+    assert_eq!(c.post(path, body.clone()).await.status, 504);
     emu.inject(once(Fault::WrongSignature));
-    assert!(c
-        .call("POST", path, &[], Some(&body))
-        .await
-        .verify(&key)
-        .is_err());
+    assert!(c.post(path, body.clone()).await.verify(&key).is_err());
     emu.inject(once(Fault::MissingSignature));
-    let r = c.call("POST", path, &[], Some(&body)).await;
+    let r = c.post(path, body.clone()).await;
     assert!(r.header("alipay-signature").is_none());
     emu.inject(once(Fault::GbkBody));
-    let r = c.call("POST", path, &[], Some(&body)).await;
+    let r = c.post(path, body.clone()).await;
     assert!(std::str::from_utf8(&r.body).is_err());
     assert!(r.header("content-type").unwrap().contains("GBK"));
     // v2-only faults pass v3 by.
     emu.inject(FaultRule::always(Fault::UnknownError).protocol(Protocol::V2));
-    c.call("POST", path, &[], Some(&body))
-        .await
-        .verify(&key)
-        .unwrap();
+    c.post(path, body.clone()).await.verify(&key).unwrap();
 }

@@ -239,6 +239,11 @@ impl V3 {
         }
     }
 
+    /// A JSON POST without query parameters.
+    pub async fn post(&self, path: &str, body: Value) -> V3Reply {
+        self.call("POST", path, &[], Some(&body)).await
+    }
+
     pub async fn call(
         &self,
         method: &str,
