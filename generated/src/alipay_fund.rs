@@ -225,23 +225,30 @@ impl AlipayFundCouponOperationQueryResponseOperationType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "PAY" => ::std::option::Option::Some(Self::Pay),
+            "REFUND" => ::std::option::Option::Some(Self::Refund),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayFundCouponOperationQueryResponseOperationType {
     fn from(value: &str) -> Self {
-        match value {
-            "PAY" => Self::Pay,
-            "REFUND" => Self::Refund,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayFundCouponOperationQueryResponseOperationType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "PAY" => Self::Pay,
-            "REFUND" => Self::Refund,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -300,25 +307,31 @@ impl AlipayFundCouponOperationQueryResponseStatus {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "INIT" => ::std::option::Option::Some(Self::Init),
+            "SUCCESS" => ::std::option::Option::Some(Self::Success),
+            "CLOSED" => ::std::option::Option::Some(Self::Closed),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayFundCouponOperationQueryResponseStatus {
     fn from(value: &str) -> Self {
-        match value {
-            "INIT" => Self::Init,
-            "SUCCESS" => Self::Success,
-            "CLOSED" => Self::Closed,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayFundCouponOperationQueryResponseStatus {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "INIT" => Self::Init,
-            "SUCCESS" => Self::Success,
-            "CLOSED" => Self::Closed,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }

@@ -380,26 +380,32 @@ impl AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "Y" => ::std::option::Option::Some(Self::Y),
+            "N" => ::std::option::Option::Some(Self::N),
+            "I" => ::std::option::Option::Some(Self::I),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str>
 for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
     fn from(value: &str) -> Self {
-        match value {
-            "Y" => Self::Y,
-            "N" => Self::N,
-            "I" => Self::I,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "Y" => Self::Y,
-            "N" => Self::N,
-            "I" => Self::I,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -461,28 +467,33 @@ impl AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "FREEZE" => ::std::option::Option::Some(Self::Freeze),
+            "UNFREEZE" => ::std::option::Option::Some(Self::Unfreeze),
+            "PAY" => ::std::option::Option::Some(Self::Pay),
+            "SETTLE" => ::std::option::Option::Some(Self::Settle),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str>
 for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
     fn from(value: &str) -> Self {
-        match value {
-            "FREEZE" => Self::Freeze,
-            "UNFREEZE" => Self::Unfreeze,
-            "PAY" => Self::Pay,
-            "SETTLE" => Self::Settle,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "FREEZE" => Self::Freeze,
-            "UNFREEZE" => Self::Unfreeze,
-            "PAY" => Self::Pay,
-            "SETTLE" => Self::Settle,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -538,24 +549,31 @@ impl AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "true" => ::std::option::Option::Some(Self::True),
+            "false" => ::std::option::Option::Some(Self::False),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str>
 for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
     fn from(value: &str) -> Self {
-        match value {
-            "true" => Self::True,
-            "false" => Self::False,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "true" => Self::True,
-            "false" => Self::False,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -677,24 +695,31 @@ impl AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "Y" => ::std::option::Option::Some(Self::Y),
+            "N" => ::std::option::Option::Some(Self::N),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str>
 for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
     fn from(value: &str) -> Self {
-        match value {
-            "Y" => Self::Y,
-            "N" => Self::N,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "Y" => Self::Y,
-            "N" => Self::N,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -752,24 +777,31 @@ impl AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "Y" => ::std::option::Option::Some(Self::Y),
+            "N" => ::std::option::Option::Some(Self::N),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str>
 for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
     fn from(value: &str) -> Self {
-        match value {
-            "Y" => Self::Y,
-            "N" => Self::N,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "Y" => Self::Y,
-            "N" => Self::N,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }

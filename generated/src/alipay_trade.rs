@@ -4022,22 +4022,29 @@ impl AlipayTradeAppPayModelGoodsType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "0" => ::std::option::Option::Some(Self::V0),
+            "1" => ::std::option::Option::Some(Self::V1),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeAppPayModelGoodsType {
     fn from(value: &str) -> Self {
-        match value {
-            "0" => Self::V0,
-            "1" => Self::V1,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for AlipayTradeAppPayModelGoodsType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "0" => Self::V0,
-            "1" => Self::V1,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -4187,23 +4194,30 @@ impl AlipayTradeCancelResponseModelAction {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "close" => ::std::option::Option::Some(Self::Close),
+            "refund" => ::std::option::Option::Some(Self::Refund),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeCancelResponseModelAction {
     fn from(value: &str) -> Self {
-        match value {
-            "close" => Self::Close,
-            "refund" => Self::Refund,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayTradeCancelResponseModelAction {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "close" => Self::Close,
-            "refund" => Self::Refund,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -4258,23 +4272,30 @@ impl AlipayTradeCancelResponseModelRetryFlag {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "Y" => ::std::option::Option::Some(Self::Y),
+            "N" => ::std::option::Option::Some(Self::N),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeCancelResponseModelRetryFlag {
     fn from(value: &str) -> Self {
-        match value {
-            "Y" => Self::Y,
-            "N" => Self::N,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayTradeCancelResponseModelRetryFlag {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "Y" => Self::Y,
-            "N" => Self::N,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -4369,22 +4390,29 @@ impl AlipayTradePagePayModelGoodsType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "0" => ::std::option::Option::Some(Self::V0),
+            "1" => ::std::option::Option::Some(Self::V1),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradePagePayModelGoodsType {
     fn from(value: &str) -> Self {
-        match value {
-            "0" => Self::V0,
-            "1" => Self::V1,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for AlipayTradePagePayModelGoodsType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "0" => Self::V0,
-            "1" => Self::V1,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -4439,23 +4467,30 @@ impl AlipayTradePagePayModelIntegrationType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "ALIAPP" => ::std::option::Option::Some(Self::Aliapp),
+            "PCWEB" => ::std::option::Option::Some(Self::Pcweb),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradePagePayModelIntegrationType {
     fn from(value: &str) -> Self {
-        match value {
-            "ALIAPP" => Self::Aliapp,
-            "PCWEB" => Self::Pcweb,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayTradePagePayModelIntegrationType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ALIAPP" => Self::Aliapp,
-            "PCWEB" => Self::Pcweb,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -4507,20 +4542,30 @@ impl AlipayTradePagePayModelProductCode {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "FAST_INSTANT_TRADE_PAY" => {
+                ::std::option::Option::Some(Self::FastInstantTradePay)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradePagePayModelProductCode {
     fn from(value: &str) -> Self {
-        match value {
-            "FAST_INSTANT_TRADE_PAY" => Self::FastInstantTradePay,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for AlipayTradePagePayModelProductCode {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "FAST_INSTANT_TRADE_PAY" => Self::FastInstantTradePay,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -4584,28 +4629,32 @@ impl AlipayTradePagePayModelQrPayMode {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "0" => ::std::option::Option::Some(Self::V0),
+            "1" => ::std::option::Option::Some(Self::V1),
+            "2" => ::std::option::Option::Some(Self::V2),
+            "3" => ::std::option::Option::Some(Self::V3),
+            "4" => ::std::option::Option::Some(Self::V4),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradePagePayModelQrPayMode {
     fn from(value: &str) -> Self {
-        match value {
-            "0" => Self::V0,
-            "1" => Self::V1,
-            "2" => Self::V2,
-            "3" => Self::V3,
-            "4" => Self::V4,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for AlipayTradePagePayModelQrPayMode {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "0" => Self::V0,
-            "1" => Self::V1,
-            "2" => Self::V2,
-            "3" => Self::V3,
-            "4" => Self::V4,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -4704,22 +4753,29 @@ impl AlipayTradePayModelAuthConfirmMode {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "COMPLETE" => ::std::option::Option::Some(Self::Complete),
+            "NOT_COMPLETE" => ::std::option::Option::Some(Self::NotComplete),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradePayModelAuthConfirmMode {
     fn from(value: &str) -> Self {
-        match value {
-            "COMPLETE" => Self::Complete,
-            "NOT_COMPLETE" => Self::NotComplete,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for AlipayTradePayModelAuthConfirmMode {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "COMPLETE" => Self::Complete,
-            "NOT_COMPLETE" => Self::NotComplete,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -4774,22 +4830,29 @@ impl AlipayTradePayModelScene {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "bar_code" => ::std::option::Option::Some(Self::BarCode),
+            "security_code" => ::std::option::Option::Some(Self::SecurityCode),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradePayModelScene {
     fn from(value: &str) -> Self {
-        match value {
-            "bar_code" => Self::BarCode,
-            "security_code" => Self::SecurityCode,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for AlipayTradePayModelScene {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "bar_code" => Self::BarCode,
-            "security_code" => Self::SecurityCode,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -5088,23 +5151,30 @@ impl AlipayTradePayResponseModelBuyerUserType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "CORPORATE" => ::std::option::Option::Some(Self::Corporate),
+            "PRIVATE" => ::std::option::Option::Some(Self::Private),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradePayResponseModelBuyerUserType {
     fn from(value: &str) -> Self {
-        match value {
-            "CORPORATE" => Self::Corporate,
-            "PRIVATE" => Self::Private,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayTradePayResponseModelBuyerUserType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "CORPORATE" => Self::Corporate,
-            "PRIVATE" => Self::Private,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -5522,21 +5592,29 @@ impl AlipayTradeQueryResponseModelAdditionalStatus {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "SELLER_NOT_RECEIVED" => ::std::option::Option::Some(Self::SellerNotReceived),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelAdditionalStatus {
     fn from(value: &str) -> Self {
-        match value {
-            "SELLER_NOT_RECEIVED" => Self::SellerNotReceived,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayTradeQueryResponseModelAdditionalStatus {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "SELLER_NOT_RECEIVED" => Self::SellerNotReceived,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -5591,23 +5669,30 @@ impl AlipayTradeQueryResponseModelBuyerUserType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "CORPORATE" => ::std::option::Option::Some(Self::Corporate),
+            "PRIVATE" => ::std::option::Option::Some(Self::Private),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelBuyerUserType {
     fn from(value: &str) -> Self {
-        match value {
-            "CORPORATE" => Self::Corporate,
-            "PRIVATE" => Self::Private,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayTradeQueryResponseModelBuyerUserType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "CORPORATE" => Self::Corporate,
-            "PRIVATE" => Self::Private,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -5662,23 +5747,30 @@ impl AlipayTradeQueryResponseModelCashierType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "APP" => ::std::option::Option::Some(Self::App),
+            "WAP" => ::std::option::Option::Some(Self::Wap),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelCashierType {
     fn from(value: &str) -> Self {
-        match value {
-            "APP" => Self::App,
-            "WAP" => Self::Wap,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayTradeQueryResponseModelCashierType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "APP" => Self::App,
-            "WAP" => Self::Wap,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -5739,27 +5831,32 @@ impl AlipayTradeQueryResponseModelTradeStatus {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "WAIT_BUYER_PAY" => ::std::option::Option::Some(Self::WaitBuyerPay),
+            "TRADE_CLOSED" => ::std::option::Option::Some(Self::TradeClosed),
+            "TRADE_SUCCESS" => ::std::option::Option::Some(Self::TradeSuccess),
+            "TRADE_FINISHED" => ::std::option::Option::Some(Self::TradeFinished),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelTradeStatus {
     fn from(value: &str) -> Self {
-        match value {
-            "WAIT_BUYER_PAY" => Self::WaitBuyerPay,
-            "TRADE_CLOSED" => Self::TradeClosed,
-            "TRADE_SUCCESS" => Self::TradeSuccess,
-            "TRADE_FINISHED" => Self::TradeFinished,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayTradeQueryResponseModelTradeStatus {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "WAIT_BUYER_PAY" => Self::WaitBuyerPay,
-            "TRADE_CLOSED" => Self::TradeClosed,
-            "TRADE_SUCCESS" => Self::TradeSuccess,
-            "TRADE_FINISHED" => Self::TradeFinished,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -5817,25 +5914,31 @@ impl AlipayTradeRefundModelRefundAdvanceAccountType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "default" => ::std::option::Option::Some(Self::Default),
+            "userId" => ::std::option::Option::Some(Self::UserId),
+            "loginName" => ::std::option::Option::Some(Self::LoginName),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeRefundModelRefundAdvanceAccountType {
     fn from(value: &str) -> Self {
-        match value {
-            "default" => Self::Default,
-            "userId" => Self::UserId,
-            "loginName" => Self::LoginName,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayTradeRefundModelRefundAdvanceAccountType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "default" => Self::Default,
-            "userId" => Self::UserId,
-            "loginName" => Self::LoginName,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -5890,23 +5993,30 @@ impl AlipayTradeRefundModelRefundTransOutType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "userId" => ::std::option::Option::Some(Self::UserId),
+            "loginName" => ::std::option::Option::Some(Self::LoginName),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeRefundModelRefundTransOutType {
     fn from(value: &str) -> Self {
-        match value {
-            "userId" => Self::UserId,
-            "loginName" => Self::LoginName,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayTradeRefundModelRefundTransOutType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "userId" => Self::UserId,
-            "loginName" => Self::LoginName,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -6094,23 +6204,30 @@ impl AlipayTradeRefundResponseModelFundChange {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "Y" => ::std::option::Option::Some(Self::Y),
+            "N" => ::std::option::Option::Some(Self::N),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeRefundResponseModelFundChange {
     fn from(value: &str) -> Self {
-        match value {
-            "Y" => Self::Y,
-            "N" => Self::N,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayTradeRefundResponseModelFundChange {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "Y" => Self::Y,
-            "N" => Self::N,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -6165,23 +6282,30 @@ impl AlipayTradeRefundResponseModelHasDepositBack {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "true" => ::std::option::Option::Some(Self::True),
+            "false" => ::std::option::Option::Some(Self::False),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeRefundResponseModelHasDepositBack {
     fn from(value: &str) -> Self {
-        match value {
-            "true" => Self::True,
-            "false" => Self::False,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for AlipayTradeRefundResponseModelHasDepositBack {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "true" => Self::True,
-            "false" => Self::False,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -6236,22 +6360,29 @@ impl AlipayTradeWapPayModelGoodsType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "0" => ::std::option::Option::Some(Self::V0),
+            "1" => ::std::option::Option::Some(Self::V1),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeWapPayModelGoodsType {
     fn from(value: &str) -> Self {
-        match value {
-            "0" => Self::V0,
-            "1" => Self::V1,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for AlipayTradeWapPayModelGoodsType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "0" => Self::V0,
-            "1" => Self::V1,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -6303,20 +6434,28 @@ impl AlipayTradeWapPayModelProductCode {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "QUICK_WAP_WAY" => ::std::option::Option::Some(Self::QuickWapWay),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for AlipayTradeWapPayModelProductCode {
     fn from(value: &str) -> Self {
-        match value {
-            "QUICK_WAP_WAY" => Self::QuickWapWay,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for AlipayTradeWapPayModelProductCode {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "QUICK_WAP_WAY" => Self::QuickWapWay,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -6809,22 +6948,29 @@ impl CloseExtendParamsIsFulfilled {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "true" => ::std::option::Option::Some(Self::True),
+            "false" => ::std::option::Option::Some(Self::False),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for CloseExtendParamsIsFulfilled {
     fn from(value: &str) -> Self {
-        match value {
-            "true" => Self::True,
-            "false" => Self::False,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for CloseExtendParamsIsFulfilled {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "true" => Self::True,
-            "false" => Self::False,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -7074,28 +7220,32 @@ impl ExtUserInfoCertType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "IDENTITY_CARD" => ::std::option::Option::Some(Self::IdentityCard),
+            "PASSPORT" => ::std::option::Option::Some(Self::Passport),
+            "OFFICER_CARD" => ::std::option::Option::Some(Self::OfficerCard),
+            "SOLDIER_CARD" => ::std::option::Option::Some(Self::SoldierCard),
+            "HOKOU" => ::std::option::Option::Some(Self::Hokou),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for ExtUserInfoCertType {
     fn from(value: &str) -> Self {
-        match value {
-            "IDENTITY_CARD" => Self::IdentityCard,
-            "PASSPORT" => Self::Passport,
-            "OFFICER_CARD" => Self::OfficerCard,
-            "SOLDIER_CARD" => Self::SoldierCard,
-            "HOKOU" => Self::Hokou,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for ExtUserInfoCertType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "IDENTITY_CARD" => Self::IdentityCard,
-            "PASSPORT" => Self::Passport,
-            "OFFICER_CARD" => Self::OfficerCard,
-            "SOLDIER_CARD" => Self::SoldierCard,
-            "HOKOU" => Self::Hokou,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -7150,22 +7300,29 @@ impl ExtUserInfoFixBuyer {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "T" => ::std::option::Option::Some(Self::T),
+            "F" => ::std::option::Option::Some(Self::F),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for ExtUserInfoFixBuyer {
     fn from(value: &str) -> Self {
-        match value {
-            "T" => Self::T,
-            "F" => Self::F,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for ExtUserInfoFixBuyer {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "T" => Self::T,
-            "F" => Self::F,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -7220,22 +7377,29 @@ impl ExtUserInfoNeedCheckInfo {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "T" => ::std::option::Option::Some(Self::T),
+            "F" => ::std::option::Option::Some(Self::F),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for ExtUserInfoNeedCheckInfo {
     fn from(value: &str) -> Self {
-        match value {
-            "T" => Self::T,
-            "F" => Self::F,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for ExtUserInfoNeedCheckInfo {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "T" => Self::T,
-            "F" => Self::F,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -7459,22 +7623,29 @@ impl ExtendParamsRoyaltyFreeze {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "true" => ::std::option::Option::Some(Self::True),
+            "false" => ::std::option::Option::Some(Self::False),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for ExtendParamsRoyaltyFreeze {
     fn from(value: &str) -> Self {
-        match value {
-            "true" => Self::True,
-            "false" => Self::False,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for ExtendParamsRoyaltyFreeze {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "true" => Self::True,
-            "false" => Self::False,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -8155,23 +8326,30 @@ impl OpenApiRoyaltyDetailInfoPojoRoyaltyType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "transfer" => ::std::option::Option::Some(Self::Transfer),
+            "replenish" => ::std::option::Option::Some(Self::Replenish),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for OpenApiRoyaltyDetailInfoPojoRoyaltyType {
     fn from(value: &str) -> Self {
-        match value {
-            "transfer" => Self::Transfer,
-            "replenish" => Self::Replenish,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for OpenApiRoyaltyDetailInfoPojoRoyaltyType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "transfer" => Self::Transfer,
-            "replenish" => Self::Replenish,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -8232,27 +8410,32 @@ impl OpenApiRoyaltyDetailInfoPojoTransInType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "userId" => ::std::option::Option::Some(Self::UserId),
+            "cardAliasNo" => ::std::option::Option::Some(Self::CardAliasNo),
+            "loginName" => ::std::option::Option::Some(Self::LoginName),
+            "openId" => ::std::option::Option::Some(Self::OpenId),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for OpenApiRoyaltyDetailInfoPojoTransInType {
     fn from(value: &str) -> Self {
-        match value {
-            "userId" => Self::UserId,
-            "cardAliasNo" => Self::CardAliasNo,
-            "loginName" => Self::LoginName,
-            "openId" => Self::OpenId,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for OpenApiRoyaltyDetailInfoPojoTransInType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "userId" => Self::UserId,
-            "cardAliasNo" => Self::CardAliasNo,
-            "loginName" => Self::LoginName,
-            "openId" => Self::OpenId,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -8313,27 +8496,32 @@ impl OpenApiRoyaltyDetailInfoPojoTransOutType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "userId" => ::std::option::Option::Some(Self::UserId),
+            "cardAliasNo" => ::std::option::Option::Some(Self::CardAliasNo),
+            "loginName" => ::std::option::Option::Some(Self::LoginName),
+            "openId" => ::std::option::Option::Some(Self::OpenId),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for OpenApiRoyaltyDetailInfoPojoTransOutType {
     fn from(value: &str) -> Self {
-        match value {
-            "userId" => Self::UserId,
-            "cardAliasNo" => Self::CardAliasNo,
-            "loginName" => Self::LoginName,
-            "openId" => Self::OpenId,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for OpenApiRoyaltyDetailInfoPojoTransOutType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "userId" => Self::UserId,
-            "cardAliasNo" => Self::CardAliasNo,
-            "loginName" => Self::LoginName,
-            "openId" => Self::OpenId,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -8625,22 +8813,29 @@ impl PeriodRuleParamsPeriodType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "DAY" => ::std::option::Option::Some(Self::Day),
+            "MONTH" => ::std::option::Option::Some(Self::Month),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for PeriodRuleParamsPeriodType {
     fn from(value: &str) -> Self {
-        match value {
-            "DAY" => Self::Day,
-            "MONTH" => Self::Month,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for PeriodRuleParamsPeriodType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "DAY" => Self::Day,
-            "MONTH" => Self::Month,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -9159,24 +9354,30 @@ impl RoyaltyDetailInfosTransInType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "userId" => ::std::option::Option::Some(Self::UserId),
+            "bankIndex" => ::std::option::Option::Some(Self::BankIndex),
+            "storeId" => ::std::option::Option::Some(Self::StoreId),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for RoyaltyDetailInfosTransInType {
     fn from(value: &str) -> Self {
-        match value {
-            "userId" => Self::UserId,
-            "bankIndex" => Self::BankIndex,
-            "storeId" => Self::StoreId,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for RoyaltyDetailInfosTransInType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "userId" => Self::UserId,
-            "bankIndex" => Self::BankIndex,
-            "storeId" => Self::StoreId,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -9228,20 +9429,28 @@ impl RoyaltyDetailInfosTransOutType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "userId" => ::std::option::Option::Some(Self::UserId),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for RoyaltyDetailInfosTransOutType {
     fn from(value: &str) -> Self {
-        match value {
-            "userId" => Self::UserId,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for RoyaltyDetailInfosTransOutType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "userId" => Self::UserId,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -9518,22 +9727,29 @@ impl SettleDetailInfoSettleEntityType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "SecondMerchant" => ::std::option::Option::Some(Self::SecondMerchant),
+            "Store" => ::std::option::Option::Some(Self::Store),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for SettleDetailInfoSettleEntityType {
     fn from(value: &str) -> Self {
-        match value {
-            "SecondMerchant" => Self::SecondMerchant,
-            "Store" => Self::Store,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for SettleDetailInfoSettleEntityType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "SecondMerchant" => Self::SecondMerchant,
-            "Store" => Self::Store,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -9594,26 +9810,31 @@ impl SettleDetailInfoTransInType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "cardAliasNo" => ::std::option::Option::Some(Self::CardAliasNo),
+            "userId" => ::std::option::Option::Some(Self::UserId),
+            "loginName" => ::std::option::Option::Some(Self::LoginName),
+            "defaultSettle" => ::std::option::Option::Some(Self::DefaultSettle),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for SettleDetailInfoTransInType {
     fn from(value: &str) -> Self {
-        match value {
-            "cardAliasNo" => Self::CardAliasNo,
-            "userId" => Self::UserId,
-            "loginName" => Self::LoginName,
-            "defaultSettle" => Self::DefaultSettle,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for SettleDetailInfoTransInType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "cardAliasNo" => Self::CardAliasNo,
-            "userId" => Self::UserId,
-            "loginName" => Self::LoginName,
-            "defaultSettle" => Self::DefaultSettle,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -10071,20 +10292,28 @@ impl SubMerchantMerchantType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "alipay" => ::std::option::Option::Some(Self::Alipay),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for SubMerchantMerchantType {
     fn from(value: &str) -> Self {
-        match value {
-            "alipay" => Self::Alipay,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for SubMerchantMerchantType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "alipay" => Self::Alipay,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -10351,28 +10580,34 @@ impl VoucherDetailType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "ALIPAY_FIX_VOUCHER" => ::std::option::Option::Some(Self::AlipayFixVoucher),
+            "ALIPAY_DISCOUNT_VOUCHER" => {
+                ::std::option::Option::Some(Self::AlipayDiscountVoucher)
+            }
+            "ALIPAY_ITEM_VOUCHER" => ::std::option::Option::Some(Self::AlipayItemVoucher),
+            "ALIPAY_CASH_VOUCHER" => ::std::option::Option::Some(Self::AlipayCashVoucher),
+            "ALIPAY_BIZ_VOUCHER" => ::std::option::Option::Some(Self::AlipayBizVoucher),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for VoucherDetailType {
     fn from(value: &str) -> Self {
-        match value {
-            "ALIPAY_FIX_VOUCHER" => Self::AlipayFixVoucher,
-            "ALIPAY_DISCOUNT_VOUCHER" => Self::AlipayDiscountVoucher,
-            "ALIPAY_ITEM_VOUCHER" => Self::AlipayItemVoucher,
-            "ALIPAY_CASH_VOUCHER" => Self::AlipayCashVoucher,
-            "ALIPAY_BIZ_VOUCHER" => Self::AlipayBizVoucher,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for VoucherDetailType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ALIPAY_FIX_VOUCHER" => Self::AlipayFixVoucher,
-            "ALIPAY_DISCOUNT_VOUCHER" => Self::AlipayDiscountVoucher,
-            "ALIPAY_ITEM_VOUCHER" => Self::AlipayItemVoucher,
-            "ALIPAY_CASH_VOUCHER" => Self::AlipayCashVoucher,
-            "ALIPAY_BIZ_VOUCHER" => Self::AlipayBizVoucher,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }

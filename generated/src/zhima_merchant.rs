@@ -169,23 +169,30 @@ impl ZhimaMerchantOrderRentQueryResponseAdmitState {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "Y" => ::std::option::Option::Some(Self::Y),
+            "N" => ::std::option::Option::Some(Self::N),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for ZhimaMerchantOrderRentQueryResponseAdmitState {
     fn from(value: &str) -> Self {
-        match value {
-            "Y" => Self::Y,
-            "N" => Self::N,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for ZhimaMerchantOrderRentQueryResponseAdmitState {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "Y" => Self::Y,
-            "N" => Self::N,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -240,23 +247,30 @@ impl ZhimaMerchantOrderRentQueryResponsePayAmountType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "RENT" => ::std::option::Option::Some(Self::Rent),
+            "DAMAGE" => ::std::option::Option::Some(Self::Damage),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for ZhimaMerchantOrderRentQueryResponsePayAmountType {
     fn from(value: &str) -> Self {
-        match value {
-            "RENT" => Self::Rent,
-            "DAMAGE" => Self::Damage,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for ZhimaMerchantOrderRentQueryResponsePayAmountType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "RENT" => Self::Rent,
-            "DAMAGE" => Self::Damage,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -318,27 +332,32 @@ impl ZhimaMerchantOrderRentQueryResponsePayStatus {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "PAY_INIT" => ::std::option::Option::Some(Self::PayInit),
+            "PAY_SUCCESS" => ::std::option::Option::Some(Self::PaySuccess),
+            "PAY_FAILED" => ::std::option::Option::Some(Self::PayFailed),
+            "PAY_INPROGRESS" => ::std::option::Option::Some(Self::PayInprogress),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for ZhimaMerchantOrderRentQueryResponsePayStatus {
     fn from(value: &str) -> Self {
-        match value {
-            "PAY_INIT" => Self::PayInit,
-            "PAY_SUCCESS" => Self::PaySuccess,
-            "PAY_FAILED" => Self::PayFailed,
-            "PAY_INPROGRESS" => Self::PayInprogress,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for ZhimaMerchantOrderRentQueryResponsePayStatus {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "PAY_INIT" => Self::PayInit,
-            "PAY_SUCCESS" => Self::PaySuccess,
-            "PAY_FAILED" => Self::PayFailed,
-            "PAY_INPROGRESS" => Self::PayInprogress,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -396,25 +415,31 @@ impl ZhimaMerchantOrderRentQueryResponseUseState {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "borrow" => ::std::option::Option::Some(Self::Borrow),
+            "restore" => ::std::option::Option::Some(Self::Restore),
+            "cancel" => ::std::option::Option::Some(Self::Cancel),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for ZhimaMerchantOrderRentQueryResponseUseState {
     fn from(value: &str) -> Self {
-        match value {
-            "borrow" => Self::Borrow,
-            "restore" => Self::Restore,
-            "cancel" => Self::Cancel,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for ZhimaMerchantOrderRentQueryResponseUseState {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "borrow" => Self::Borrow,
-            "restore" => Self::Restore,
-            "cancel" => Self::Cancel,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }

@@ -160,22 +160,13 @@ pub fn request_doc(op: &Operation) -> Vec<String> {
     lines.push(String::new());
     let mut routes = Vec::new();
     if let Some(v3) = &op.v3 {
-        let method = match v3.method {
-            HttpMethod::Get => "GET",
-            HttpMethod::Post => "POST",
-            HttpMethod::Put => "PUT",
-            HttpMethod::Patch => "PATCH",
-            HttpMethod::Delete => "DELETE",
-        };
+        let method = v3.method.as_str();
         routes.push(format!("v3 `{method} {}`", code(&v3.path)));
     }
     if op.v2.is_some() {
         routes.push("v2 `gateway.do`".to_string());
     }
-    let safety = match op.safety {
-        Safety::ReadOnly => "read-only",
-        Safety::Mutating => "mutating",
-    };
+    let safety = op.safety.as_str();
     lines.push(format!("Served on {}; {safety}.", routes.join(" and ")));
     if op.client_executed {
         lines.push(String::new());

@@ -63,7 +63,8 @@ pub fn render(tokens: &TokenStream, what: &str) -> Result<String, Error> {
     Ok(out)
 }
 
-fn doc_attrs(lines: &[String]) -> TokenStream {
+/// `#[doc]` attributes, one per line (`inner`: `#![doc]`).
+fn doc_lines(lines: &[String], inner: bool) -> TokenStream {
     let mut out = TokenStream::new();
     for line in lines {
         let text = if line.is_empty() {
@@ -71,22 +72,17 @@ fn doc_attrs(lines: &[String]) -> TokenStream {
         } else {
             format!(" {line}")
         };
-        out.extend(quote!(#[doc = #text]));
+        out.extend(if inner {
+            quote!(#![doc = #text])
+        } else {
+            quote!(#[doc = #text])
+        });
     }
     out
 }
 
-fn inner_doc_attrs(lines: &[String]) -> TokenStream {
-    let mut out = TokenStream::new();
-    for line in lines {
-        let text = if line.is_empty() {
-            String::new()
-        } else {
-            format!(" {line}")
-        };
-        out.extend(quote!(#![doc = #text]));
-    }
-    out
+fn doc_attrs(lines: &[String]) -> TokenStream {
+    doc_lines(lines, false)
 }
 
 impl<'a> Ctx<'a> {
@@ -127,7 +123,7 @@ impl<'a> Ctx<'a> {
         lines.push(
             "`runtime` is the runtime crate, for everything not re-exported here.".to_string(),
         );
-        let docs = inner_doc_attrs(&lines);
+        let docs = doc_lines(&lines, true);
         quote! {
             #docs
             #![forbid(unsafe_code)]
@@ -600,8 +596,9 @@ fn open_enum(name: &Name, values: &[EnumValue], attrs: TokenStream) -> TokenStre
         quote!(#[doc = #doc] #v)
     });
     let as_str = variants.iter().map(|(v, wire)| quote!(Self::#v => #wire));
-    let from = variants.iter().map(|(v, wire)| quote!(#wire => Self::#v));
-    let from_string = variants.iter().map(|(v, wire)| quote!(#wire => Self::#v));
+    let known = variants
+        .iter()
+        .map(|(v, wire)| quote!(#wire => ::std::option::Option::Some(Self::#v)));
     quote! {
         #attrs
         #[derive(::std::fmt::Debug, ::std::clone::Clone, ::std::cmp::PartialEq, ::std::cmp::Eq, ::std::hash::Hash)]
@@ -619,20 +616,26 @@ fn open_enum(name: &Name, values: &[EnumValue], attrs: TokenStream) -> TokenStre
                     Self::Unknown(value) => value.as_str(),
                 }
             }
+            fn known(value: &str) -> ::std::option::Option<Self> {
+                match value {
+                    #(#known,)*
+                    _ => ::std::option::Option::None,
+                }
+            }
         }
         impl ::std::convert::From<&str> for #ident {
             fn from(value: &str) -> Self {
-                match value {
-                    #(#from,)*
-                    other => Self::Unknown(::std::string::ToString::to_string(other)),
+                match Self::known(value) {
+                    ::std::option::Option::Some(known) => known,
+                    ::std::option::Option::None => Self::Unknown(::std::string::ToString::to_string(value)),
                 }
             }
         }
         impl ::std::convert::From<::std::string::String> for #ident {
             fn from(value: ::std::string::String) -> Self {
-                match value.as_str() {
-                    #(#from_string,)*
-                    _ => Self::Unknown(value),
+                match Self::known(&value) {
+                    ::std::option::Option::Some(known) => known,
+                    ::std::option::Option::None => Self::Unknown(value),
                 }
             }
         }
@@ -688,16 +691,7 @@ fn descriptor_tokens(op: &Operation) -> TokenStream {
     };
     let v3 = match &op.v3 {
         Some(v3) => {
-            let method = format_ident!(
-                "{}",
-                match v3.method {
-                    HttpMethod::Get => "Get",
-                    HttpMethod::Post => "Post",
-                    HttpMethod::Put => "Put",
-                    HttpMethod::Patch => "Patch",
-                    HttpMethod::Delete => "Delete",
-                }
-            );
+            let method = format_ident!("{}", v3.method.variant());
             let path = &v3.path;
             let path_params = str_slice(&v3.path_params);
             let query = str_slice(&v3.query_params);

@@ -88,6 +88,49 @@ pub enum HttpMethod {
     Delete,
 }
 
+impl HttpMethod {
+    /// Upper-case name: `GET`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+
+    /// Variant name of the runtime's `HttpMethod`: `Get`.
+    pub fn variant(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "Get",
+            HttpMethod::Post => "Post",
+            HttpMethod::Put => "Put",
+            HttpMethod::Patch => "Patch",
+            HttpMethod::Delete => "Delete",
+        }
+    }
+}
+
+impl Safety {
+    /// The spec's spelling: `read-only` or `mutating`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Safety::ReadOnly => "read-only",
+            Safety::Mutating => "mutating",
+        }
+    }
+
+    /// Parses the spec's spelling.
+    pub fn parse(s: &str) -> Option<Safety> {
+        match s {
+            "read-only" => Some(Safety::ReadOnly),
+            "mutating" => Some(Safety::Mutating),
+            _ => None,
+        }
+    }
+}
+
 /// One operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Operation {

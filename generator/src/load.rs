@@ -103,14 +103,6 @@ fn ref_name(reference: &str) -> &str {
     reference.rsplit('/').next().unwrap_or(reference)
 }
 
-fn parse_safety(s: &str) -> Option<Safety> {
-    match s {
-        "read-only" => Some(Safety::ReadOnly),
-        "mutating" => Some(Safety::Mutating),
-        _ => None,
-    }
-}
-
 /// Default safety: GET, or a method whose last word is a query verb, is read-only.
 fn guess_safety(name: &str, method: Option<HttpMethod>) -> Safety {
     if method == Some(HttpMethod::Get) {
@@ -206,7 +198,7 @@ impl<'a> Lowerer<'a> {
                 .or_else(|| v3_op.and_then(|(_, _, op, _)| op.tags.first().cloned()))
                 .unwrap_or_else(|| default_family(name));
             let safety = match &doc.safety {
-                Some(s) => parse_safety(s)
+                Some(s) => Safety::parse(s)
                     .ok_or_else(|| Error::new(file, format!("unknown x-alipay-safety `{s}`")))?,
                 None => guess_safety(name, v3_op.map(|(_, m, _, _)| m)),
             };

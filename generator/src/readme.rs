@@ -1,7 +1,7 @@
 //! `generated/README.md`: the feature table and the operation list (a minijinja template;
 //! Rust is never emitted from templates).
 
-use crate::ir::{Api, HttpMethod, Safety};
+use crate::ir::Api;
 use crate::plan::Plan;
 use crate::Error;
 use serde::Serialize;
@@ -43,13 +43,7 @@ pub fn readme(api: &Api, plan: &Plan) -> Result<String, Error> {
         };
         let v3 = match &op.v3 {
             Some(r) => {
-                let method = match r.method {
-                    HttpMethod::Get => "GET",
-                    HttpMethod::Post => "POST",
-                    HttpMethod::Put => "PUT",
-                    HttpMethod::Patch => "PATCH",
-                    HttpMethod::Delete => "DELETE",
-                };
+                let method = r.method.as_str();
                 format!("`{method} {}`", r.path)
             }
             None => "—".to_string(),
@@ -64,10 +58,7 @@ pub fn readme(api: &Api, plan: &Plan) -> Result<String, Error> {
             request: format!("{}::{}", m.name.source(), p.request.source()),
             v3,
             v2: v2.to_string(),
-            safety: match op.safety {
-                Safety::ReadOnly => "read-only",
-                Safety::Mutating => "mutating",
-            },
+            safety: op.safety.as_str(),
         });
     }
     let example_feature = families

@@ -118,25 +118,31 @@ impl DemoLegacyOrderQueryResponseUseState {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "borrow" => ::std::option::Option::Some(Self::Borrow),
+            "restore" => ::std::option::Option::Some(Self::Restore),
+            "cancel" => ::std::option::Option::Some(Self::Cancel),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for DemoLegacyOrderQueryResponseUseState {
     fn from(value: &str) -> Self {
-        match value {
-            "borrow" => Self::Borrow,
-            "restore" => Self::Restore,
-            "cancel" => Self::Cancel,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for DemoLegacyOrderQueryResponseUseState {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "borrow" => Self::Borrow,
-            "restore" => Self::Restore,
-            "cancel" => Self::Cancel,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }

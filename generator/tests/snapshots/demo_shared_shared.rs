@@ -77,22 +77,29 @@ impl DemoMoneyCurrency {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "CNY" => ::std::option::Option::Some(Self::Cny),
+            "USD" => ::std::option::Option::Some(Self::Usd),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for DemoMoneyCurrency {
     fn from(value: &str) -> Self {
-        match value {
-            "CNY" => Self::Cny,
-            "USD" => Self::Usd,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for DemoMoneyCurrency {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "CNY" => Self::Cny,
-            "USD" => Self::Usd,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }

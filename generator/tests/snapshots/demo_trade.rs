@@ -279,30 +279,33 @@ impl DemoTradeCreateModelType {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "NORMAL" => ::std::option::Option::Some(Self::Normal),
+            "app-key-security-risk, app-cert-expired" => {
+                ::std::option::Option::Some(Self::AppKeySecurityRiskAppCertExpired)
+            }
+            "借出" => ::std::option::Option::Some(Self::Value),
+            "归还" => ::std::option::Option::Some(Self::Value2),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for DemoTradeCreateModelType {
     fn from(value: &str) -> Self {
-        match value {
-            "NORMAL" => Self::Normal,
-            "app-key-security-risk, app-cert-expired" => {
-                Self::AppKeySecurityRiskAppCertExpired
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
             }
-            "借出" => Self::Value,
-            "归还" => Self::Value2,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
         }
     }
 }
 impl ::std::convert::From<::std::string::String> for DemoTradeCreateModelType {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "NORMAL" => Self::Normal,
-            "app-key-security-risk, app-cert-expired" => {
-                Self::AppKeySecurityRiskAppCertExpired
-            }
-            "借出" => Self::Value,
-            "归还" => Self::Value2,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
@@ -383,23 +386,30 @@ impl DemoTradeCreateResponseModelTradeStatus {
             Self::Unknown(value) => value.as_str(),
         }
     }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "WAIT_BUYER_PAY" => ::std::option::Option::Some(Self::WaitBuyerPay),
+            "TRADE_SUCCESS" => ::std::option::Option::Some(Self::TradeSuccess),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 impl ::std::convert::From<&str> for DemoTradeCreateResponseModelTradeStatus {
     fn from(value: &str) -> Self {
-        match value {
-            "WAIT_BUYER_PAY" => Self::WaitBuyerPay,
-            "TRADE_SUCCESS" => Self::TradeSuccess,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
         }
     }
 }
 impl ::std::convert::From<::std::string::String>
 for DemoTradeCreateResponseModelTradeStatus {
     fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "WAIT_BUYER_PAY" => Self::WaitBuyerPay,
-            "TRADE_SUCCESS" => Self::TradeSuccess,
-            _ => Self::Unknown(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
         }
     }
 }
