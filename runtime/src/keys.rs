@@ -641,6 +641,15 @@ mod tests {
     }
 
     #[test]
+    fn keys_are_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<PrivateKey>();
+        assert_send_sync::<PublicKey>();
+        assert_send_sync::<crate::aes::AesKey>();
+        assert_send_sync::<crate::cert::Cert>();
+    }
+
+    #[test]
     fn sign_type_wire_values() {
         assert_eq!(SignType::from_wire("RSA2"), Some(SignType::Rsa2));
         assert_eq!(SignType::from_wire("RSA"), Some(SignType::Rsa));

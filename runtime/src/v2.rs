@@ -301,7 +301,8 @@ pub fn extract<'a>(body: &'a [u8], response_key: &str) -> Result<SignedNode<'a>,
     })?;
     let members = scan_top_level(body)?;
     // A real parse of the top level: validates the whole JSON and reads sign/alipay_cert_sn.
-    let top: TopLevel = serde_json::from_str(text).map_err(|e| match e.classify() {
+    let json_text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let top: TopLevel = serde_json::from_str(json_text).map_err(|e| match e.classify() {
         serde_json::error::Category::Eof => ResponseError::Truncated,
         _ => ResponseError::Malformed {
             reason: e.to_string(),
@@ -355,8 +356,9 @@ pub fn extract<'a>(body: &'a [u8], response_key: &str) -> Result<SignedNode<'a>,
         is_error_response,
         kind,
         signed,
-        sign: top.sign,
-        alipay_cert_sn: top.alipay_cert_sn,
+        // An empty `sign` is no signature.
+        sign: top.sign.filter(|s| !s.is_empty()),
+        alipay_cert_sn: top.alipay_cert_sn.filter(|s| !s.is_empty()),
         ciphertext,
     })
 }
@@ -672,6 +674,14 @@ mod tests {
             ServiceStatus::from_json(br#"{"code":"40004","sub_code":"ACQ.TRADE_NOT_EXIST"}"#)
                 .unwrap();
         assert!(!fail.is_success());
+    }
+
+    #[test]
+    fn bom_and_empty_sign() {
+        let body = "\u{feff}{\"m_response\":{\"code\":\"10000\"},\"sign\":\"\"}";
+        let node = extract(body.as_bytes(), "m_response").unwrap();
+        assert_eq!(node.signed, br#"{"code":"10000"}"#);
+        assert_eq!(node.sign, None);
     }
 
     #[test]
