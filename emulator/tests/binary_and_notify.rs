@@ -6,7 +6,6 @@ use alipay_emulator::Emulator;
 use alipay_runtime::notify::{verify_form, NotifyRule};
 use bytes::Bytes;
 use common::{alipay_public_key, V3};
-use http_body_util::{BodyExt, Full};
 use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::sync::{Arc, Mutex};
@@ -42,47 +41,54 @@ async fn the_binary_prints_its_address_first() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// A merchant endpoint that fails the first delivery and acknowledges the second.
-async fn merchant() -> (String, Arc<Mutex<Vec<Bytes>>>) {
+/// What the merchant's axum endpoint saw: every raw body, and the verified notifications.
+#[derive(Default)]
+struct Seen {
+    bodies: Vec<Bytes>,
+    verified: Vec<Vec<(String, String)>>,
+}
+
+/// A merchant's axum endpoint: verifies each notification from the raw form body with the
+/// runtime, fails the first delivery (so the emulator retries) and acknowledges the others
+/// with exactly `success`; a notification that does not verify gets a 400.
+async fn merchant() -> (String, Arc<Mutex<Seen>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/notify", listener.local_addr().unwrap());
-    let seen: Arc<Mutex<Vec<Bytes>>> = Arc::default();
-    let log = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let log = log.clone();
-            tokio::spawn(async move {
-                let svc =
-                    hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                        let log = log.clone();
-                        async move {
-                            let body = req
-                                .into_body()
-                                .collect()
-                                .await
-                                .map(|b| b.to_bytes())
-                                .unwrap_or_default();
-                            let n = {
-                                let mut l = log.lock().unwrap();
-                                l.push(body);
-                                l.len()
-                            };
-                            let answer = if n == 1 { "fail" } else { "success" };
-                            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(
-                                Bytes::from(answer),
-                            )))
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let state = seen.clone();
+    let app = axum::Router::new().route(
+        "/notify",
+        axum::routing::post(move |body: Bytes| {
+            let state = state.clone();
+            async move {
+                let key = alipay_public_key();
+                let mut s = state.lock().unwrap();
+                s.bodies.push(body.clone());
+                match verify_form(&body, &key, NotifyRule::V1) {
+                    Ok(v) => {
+                        s.verified.push(v.pairs);
+                        if s.bodies.len() == 1 {
+                            (axum::http::StatusCode::OK, "fail")
+                        } else {
+                            (axum::http::StatusCode::OK, alipay_runtime::notify::ACK)
                         }
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
+                    }
+                    Err(_) => (axum::http::StatusCode::BAD_REQUEST, "bad signature"),
+                }
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
     });
     (url, seen)
+}
+
+fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 #[tokio::test]
@@ -114,15 +120,21 @@ async fn payment_and_refund_notifications_are_signed_and_retried_until_success()
     }
     let d = &emu.notifications()[0];
     assert_eq!(d.attempts, 2);
-    let bodies = seen.lock().unwrap().clone();
-    assert_eq!(bodies.len(), 2);
-    assert_eq!(bodies[0], bodies[1], "a retry sends the same notification");
     let key = alipay_public_key();
-    let v = verify_form(&bodies[0], &key, NotifyRule::V1).unwrap();
-    assert_eq!(v.get("out_trade_no"), Some("N1"));
-    assert_eq!(v.get("trade_status"), Some("TRADE_SUCCESS"));
-    assert_eq!(v.get("total_amount"), Some("20.00"));
-    assert_eq!(v.get("app_id"), Some(emu.app_id()));
+    {
+        let s = seen.lock().unwrap();
+        assert_eq!(s.bodies.len(), 2);
+        assert_eq!(
+            s.bodies[0], s.bodies[1],
+            "a retry sends the same notification"
+        );
+        let v = &s.verified[0];
+        assert_eq!(get(v, "out_trade_no"), Some("N1"));
+        assert_eq!(get(v, "trade_status"), Some("TRADE_SUCCESS"));
+        assert_eq!(get(v, "total_amount"), Some("20.00"));
+        assert_eq!(get(v, "app_id"), Some(emu.app_id()));
+        assert_eq!(get(v, "notify_type"), Some("trade_status_sync"));
+    }
 
     let r = c
         .post(
@@ -135,7 +147,7 @@ async fn payment_and_refund_notifications_are_signed_and_retried_until_success()
         assert!(std::time::Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let body = seen.lock().unwrap().last().cloned().unwrap();
+    let body = seen.lock().unwrap().bodies.last().cloned().unwrap();
     let v = verify_form(&body, &key, NotifyRule::V1).unwrap();
     assert_eq!(
         (v.get("refund_fee"), v.get("out_biz_no")),
