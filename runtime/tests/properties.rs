@@ -219,3 +219,61 @@ proptest! {
         prop_assert!(!found.is_error_response);
     }
 }
+
+/// Reference civil-date computation by walking years and months (independent of the
+/// formatter's algorithm).
+fn reference_beijing(secs: u64) -> String {
+    let local = secs + 8 * 3600;
+    let mut days = local / 86_400;
+    let sod = local % 86_400;
+    let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let mut year = 1970;
+    loop {
+        let len = if leap(year) { 366 } else { 365 };
+        if days < len {
+            break;
+        }
+        days -= len;
+        year += 1;
+    }
+    let months = [
+        31,
+        if leap(year) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let mut month = 1;
+    for len in months {
+        if days < len {
+            break;
+        }
+        days -= len;
+        month += 1;
+    }
+    format!(
+        "{year:04}-{month:02}-{:02} {:02}:{:02}:{:02}",
+        days + 1,
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// The Beijing timestamp agrees with a naive calendar walk, for any instant from 1970 to 2099.
+    #[test]
+    fn beijing_timestamp_matches_reference(secs in 0u64..4_102_444_800, millis in 0u32..1000) {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs) + std::time::Duration::from_millis(u64::from(millis));
+        prop_assert_eq!(v2::beijing_timestamp(t), reference_beijing(secs));
+    }
+}
