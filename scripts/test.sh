@@ -17,3 +17,11 @@ cargo xtask codegen --check
 step "tests"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+
+step "interop: the official Node SDK against the emulator"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "error: the interop suite needs Node.js (>= 18) and npm on PATH" >&2
+    exit 1
+fi
+cargo build -p alipay-emulator
+(cd interop && npm ci --no-audit --no-fund && npm test)
