@@ -245,3 +245,55 @@ async fn faults_on_v3() {
     emu.inject(FaultRule::always(Fault::UnknownError).protocol(Protocol::V2));
     c.post(path, body.clone()).await.verify(&key).unwrap();
 }
+
+/// Every operation of the specs is routed on each protocol its spec names: v2 answers under
+/// the method's own response key (never `isv.invalid-method`), v3 never answers 404/405.
+#[tokio::test]
+async fn every_spec_operation_is_routed_on_its_protocols() {
+    let emu = Emulator::builder().start().await.unwrap();
+    let catalog = alipay_emulator::catalog::Catalog::embedded().unwrap();
+    let v2 = common::V2::new(&emu.gateway_url());
+    let v3 = V3::new(&emu.base_url());
+    let key = alipay_public_key();
+    let mut routed = 0;
+    for op in catalog
+        .api()
+        .operations
+        .values()
+        .filter(|o| !o.client_executed)
+    {
+        if op.v2.is_some() {
+            let body = v2
+                .send(&op.name, Some(&json!({})))
+                .await
+                .bytes()
+                .await
+                .unwrap();
+            let rk = alipay_runtime::v2::response_key(&op.name);
+            let v = alipay_runtime::v2::verify_response(
+                &body,
+                &rk,
+                &key,
+                alipay_runtime::keys::SignType::Rsa2,
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", op.name));
+            assert!(!v.node.is_error_response, "{}", op.name);
+            routed += 1;
+        }
+        if let Some(route) = &op.v3 {
+            let method = format!("{:?}", route.method).to_uppercase();
+            let path = route.path.replace('{', "").replace('}', "");
+            let body = (method != "GET" && method != "DELETE").then(|| json!({}));
+            let r = v3.call(&method, &path, &[], body.as_ref()).await;
+            assert!(
+                r.status != 404 && r.status != 405,
+                "{} {method} {path}: {}",
+                op.name,
+                r.status
+            );
+            r.verify(&key).unwrap();
+            routed += 1;
+        }
+    }
+    assert!(routed >= 20, "{routed}");
+}
