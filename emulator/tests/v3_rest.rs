@@ -282,7 +282,7 @@ async fn every_spec_operation_is_routed_on_its_protocols() {
         }
         if let Some(route) = &op.v3 {
             let method = format!("{:?}", route.method).to_uppercase();
-            let path = route.path.replace('{', "").replace('}', "");
+            let path = route.path.replace(['{', '}'], "");
             let body = (method != "GET" && method != "DELETE").then(|| json!({}));
             let r = v3.call(&method, &path, &[], body.as_ref()).await;
             assert!(
