@@ -20,6 +20,7 @@
 //!
 //! `runtime` is the runtime crate, for everything not re-exported here.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 pub use ::alipay_runtime as runtime;
 pub use ::alipay_runtime::ApiRequest;
 pub use ::alipay_runtime::CallOptions;

@@ -5,7 +5,7 @@
 
 use crate::docs;
 use crate::ir::*;
-use crate::naming::{sanitize, Case, Name, Namespace};
+use crate::naming::{field_names, sanitize, Case, Name, Namespace};
 use crate::plan::{Home, OpPlan, Plan, ResponsePlan};
 use crate::Error;
 use proc_macro2::TokenStream;
@@ -127,6 +127,7 @@ impl<'a> Ctx<'a> {
         quote! {
             #docs
             #![forbid(unsafe_code)]
+            #![warn(missing_docs)]
             pub use ::alipay_runtime as runtime;
             pub use ::alipay_runtime::ApiRequest;
             pub use ::alipay_runtime::CallOptions;
@@ -185,12 +186,7 @@ impl<'a> Ctx<'a> {
             Some(serde_json::Value::String(s)) => format!("{s:?}"),
             _ => "\"…\"".to_string(),
         };
-        let mut ns = Namespace::with_reserved(&["new"]);
-        let names: Vec<Name> = op
-            .request
-            .iter()
-            .map(|f| ns.claim_text(&f.wire_name, Case::Snake, "field"))
-            .collect();
+        let names = field_names(&op.request);
         let args: Vec<String> = op
             .request
             .iter()
@@ -374,12 +370,7 @@ impl<'a> Ctx<'a> {
     /// A struct with its `new` and setters (when sent).
     fn model(&self, m: &Model<'_>, scope: Scope<'_>, attrs: TokenStream) -> TokenStream {
         let ident = m.name.ident();
-        let mut ns = Namespace::with_reserved(&["new"]);
-        let names: Vec<Name> = m
-            .fields
-            .iter()
-            .map(|f| ns.claim_text(&f.wire_name, Case::Snake, "field"))
-            .collect();
+        let names = field_names(m.fields);
         let has_required = m.fields.iter().any(|f| f.required);
         let mut derives = vec![
             quote!(::std::fmt::Debug),

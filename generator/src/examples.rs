@@ -184,6 +184,13 @@ pub fn cases(api: &Api, plan: &Plan) -> Vec<Case> {
         });
     }
     out.sort_by(|a, b| a.test.cmp(&b.test));
+    // Distinct type names can share a snake-case spelling; number the later ones.
+    let mut ns = crate::naming::Namespace::default();
+    for case in &mut out {
+        case.test = ns
+            .claim_text(&case.test, crate::naming::Case::Snake, "case")
+            .source();
+    }
     out
 }
 

@@ -171,6 +171,15 @@ impl Namespace {
     }
 }
 
+/// The Rust names of a model's fields, in order. `new` is reserved for the constructor.
+pub fn field_names(fields: &[crate::ir::Field]) -> Vec<Name> {
+    let mut ns = Namespace::with_reserved(&["new"]);
+    fields
+        .iter()
+        .map(|f| ns.claim_text(&f.wire_name, Case::Snake, "field"))
+        .collect()
+}
+
 /// Module name of an API family: `alipay.trade` → `alipay_trade`.
 pub fn module_name(family: &str) -> Name {
     sanitize(family, Case::Snake, "family")
