@@ -11,12 +11,15 @@
 //! - the typed wrapper deserializes those bytes into `ApiRequest::Response`.
 
 pub mod aes;
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod cert;
 pub mod checkout;
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod keys;
+pub mod merchant;
 pub mod notify;
 pub mod operation;
 pub mod retry;
@@ -28,6 +31,8 @@ pub use client::{ApiRequest, CallOptions, Client, FilePart, Protocol, RawRespons
 pub use config::{ClientBuilder, Endpoint, Timeouts};
 pub use error::{Error, ErrorLink, ResponseProblem, ServiceError};
 pub use keys::SignType;
+pub use merchant::Checkout;
+pub use notify::{NotifyRule, TradeNotification, TradeStatus};
 pub use operation::{HttpMethod, Operation, Safety, V2Route, V3Body, V3Route};
 pub use retry::RetryPolicy;
 #[cfg(feature = "reqwest")]
