@@ -219,4 +219,42 @@ mod tests {
         let tampered = body.replace("88.88", "88.89");
         assert!(verify_form(tampered.as_bytes(), &key, NotifyRule::V1).is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Every notification the emulator signs verifies with the runtime; changing any one
+        /// literal byte of the signed content (outside percent escapes, so the decoded content
+        /// changes; the `sign` value itself is the runtime's base64 concern) makes it fail.
+        #[test]
+        fn signed_notifications_verify_and_any_changed_byte_fails(
+            params in proptest::collection::btree_map("[a-z_]{1,12}", "\\PC{0,16}", 1..6),
+            pick in proptest::prelude::any::<proptest::sample::Index>(),
+            replacement in proptest::prelude::any::<proptest::sample::Index>(),
+        ) {
+            let mut params = params;
+            params.retain(|k, _| !["sign", "sign_type", "app_id", "auth_app_id", "notify_id", "charset", "version"].contains(&k.as_str()));
+            let notice = Notice { notify_url: "http://127.0.0.1:1/".into(), params };
+            let body = signed_form(&identity(), &notice, "nid");
+            let key = PublicKey::from_text(test_keys::ALIPAY_PUBLIC_KEY).unwrap();
+            proptest::prop_assert!(verify_form(body.as_bytes(), &key, NotifyRule::V1).is_ok());
+
+            let bytes = body.as_bytes();
+            let signed_end = body.rfind("&sign=").map_or(bytes.len(), |i| i + "&sign=".len());
+            let literal: Vec<usize> = (0..signed_end)
+                .filter(|&i| bytes[i].is_ascii_alphanumeric())
+                .filter(|&i| bytes[i.saturating_sub(2)..i].iter().all(|&b| b != b'%'))
+                .collect();
+            proptest::prop_assume!(!literal.is_empty());
+            let at = literal[pick.index(literal.len())];
+            let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+            let mut with = alphabet[replacement.index(alphabet.len())];
+            if with == bytes[at] {
+                with = if with == b'a' { b'b' } else { b'a' };
+            }
+            let mut changed = bytes.to_vec();
+            changed[at] = with;
+            proptest::prop_assert!(verify_form(&changed, &key, NotifyRule::V1).is_err());
+        }
+    }
 }

@@ -167,18 +167,24 @@ fn answer(
     if auth.items.get("nonce").is_none_or(|n| n.is_empty()) {
         return Err(unauthorized("invalid-nonce", "缺少nonce".into()));
     }
+    // The signature is valid for `expired_seconds` after its timestamp when the client says
+    // so, else within the tolerance either side.
+    let tol = shared.options.timestamp_tolerance;
+    let validity = auth
+        .items
+        .get("expired_seconds")
+        .and_then(|s| s.parse::<u64>().ok())
+        .map_or(tol, Duration::from_secs);
     let ts_ok = auth
         .items
         .get("timestamp")
         .and_then(|t| t.parse::<u64>().ok())
         .is_some_and(|ms| {
             let at = UNIX_EPOCH + Duration::from_millis(ms);
-            let tol = shared.options.timestamp_tolerance;
-            let diff = match at.duration_since(now) {
-                Ok(d) => d,
-                Err(e) => e.duration(),
-            };
-            diff <= tol
+            match now.duration_since(at) {
+                Ok(age) => age <= validity,
+                Err(ahead) => ahead.duration() <= tol,
+            }
         });
     if !ts_ok {
         return Err(unauthorized(

@@ -88,6 +88,18 @@ async fn authorization_is_checked() {
         (r.status, r.json()["code"].as_str()),
         (401, Some("invalid-timestamp"))
     );
+    // An old timestamp is fine within the client's own expired_seconds.
+    let mut c = V3::new(&emu.base_url());
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    c.timestamp_ms = Some(now_ms - 20 * 60 * 1000);
+    let r = c.post("/v3/alipay/trade/query", body.clone()).await;
+    assert_eq!(r.json()["code"], "invalid-timestamp");
+    c.auth_suffix = ",expired_seconds=1800".into();
+    let r = c.post("/v3/alipay/trade/query", body.clone()).await;
+    assert_eq!(r.json()["code"], "ACQ.TRADE_NOT_EXIST");
     let mut c = V3::new(&emu.base_url());
     c.app_id = "1".into();
     let r = c.post("/v3/alipay/trade/query", body.clone()).await;

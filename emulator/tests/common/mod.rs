@@ -196,6 +196,8 @@ pub struct V3 {
     pub aes: Option<AesKey>,
     pub token: Option<String>,
     pub timestamp_ms: Option<u64>,
+    /// Appended to the auth string (e.g. `,expired_seconds=1800`).
+    pub auth_suffix: String,
 }
 
 pub struct V3Reply {
@@ -236,6 +238,7 @@ impl V3 {
             aes: None,
             token: None,
             timestamp_ms: None,
+            auth_suffix: String::new(),
         }
     }
 
@@ -271,6 +274,7 @@ impl V3 {
             &nonce,
             ts,
         );
+        let auth = format!("{auth}{}", self.auth_suffix);
         let authorization = v3::sign_request(
             &self.key,
             &auth,
