@@ -177,6 +177,17 @@ pub struct Identity {
     pub root_cert_sn: Option<String>,
     /// The Alipay public key (SPKI PEM) when known (built-in keys), for the control API.
     pub alipay_public_key: Option<String>,
+    /// `alipay_root_cert_sn` values accepted in certificate mode (`None`: any).
+    pub accepted_root_sns: Option<Vec<String>>,
+}
+
+impl Identity {
+    /// Whether a request's `alipay_root_cert_sn` is acceptable.
+    pub fn accepts_root_sn(&self, sn: &str) -> bool {
+        self.accepted_root_sns
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|s| s == sn))
+    }
 }
 
 impl Identity {

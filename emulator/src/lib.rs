@@ -231,6 +231,13 @@ impl EmulatorBuilder {
                 aes,
                 root_cert_sn: root,
                 alipay_public_key: None,
+                // With the built-in hierarchy: the root SN of either built-in bundle.
+                accepted_root_sns: builtin_key.then(|| {
+                    [test_keys::ROOT_CERT, test_keys::ROOT_CERT_WITH_ROTATION]
+                        .iter()
+                        .filter_map(|b| identity::root_sn(b))
+                        .collect()
+                }),
             })
         } else {
             let app = AppTrust::public_key(
@@ -253,6 +260,7 @@ impl EmulatorBuilder {
                 aes,
                 root_cert_sn: None,
                 alipay_public_key: builtin_key.then(|| test_keys::ALIPAY_PUBLIC_KEY.to_owned()),
+                accepted_root_sns: None,
             })
         }
     }

@@ -196,6 +196,7 @@ mod tests {
             aes: None,
             root_cert_sn: None,
             alipay_public_key: None,
+            accepted_root_sns: None,
         }
     }
 

@@ -353,11 +353,20 @@ pub(crate) fn check_common(
             }
             Some(_) => {}
         }
-        if get(params, "alipay_root_cert_sn").is_none() {
-            return Err(BizError::missing(
-                "isv.missing-alipay-root-cert-sn",
-                "缺少支付宝根证书序列号",
-            ));
+        match get(params, "alipay_root_cert_sn") {
+            None => {
+                return Err(BizError::missing(
+                    "isv.missing-alipay-root-cert-sn",
+                    "缺少支付宝根证书序列号",
+                ))
+            }
+            Some(sn) if !id.accepts_root_sn(sn) => {
+                return Err(BizError::invalid(
+                    "isv.alipay-root-cert-sn-not-match",
+                    format!("支付宝根证书序列号不匹配: {sn}"),
+                ))
+            }
+            Some(_) => {}
         }
     }
     let pairs: Vec<(&str, &str)> = params

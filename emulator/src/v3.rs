@@ -199,11 +199,20 @@ fn answer(
                 "应用公钥证书序列号不匹配".into(),
             ));
         }
-        if header(req.headers, "alipay-root-cert-sn").is_none() {
-            return Err(unauthorized(
-                "missing-alipay-root-cert-sn",
-                "缺少alipay-root-cert-sn请求头".into(),
-            ));
+        match header(req.headers, "alipay-root-cert-sn") {
+            None => {
+                return Err(unauthorized(
+                    "missing-alipay-root-cert-sn",
+                    "缺少alipay-root-cert-sn请求头".into(),
+                ))
+            }
+            Some(sn) if !id.accepts_root_sn(sn) => {
+                return Err(unauthorized(
+                    "alipay-root-cert-sn-not-match",
+                    format!("支付宝根证书序列号不匹配: {sn}"),
+                ))
+            }
+            Some(_) => {}
         }
     }
     let body_text = std::str::from_utf8(&req.body)

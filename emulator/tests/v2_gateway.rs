@@ -384,6 +384,26 @@ async fn certificate_mode_and_rotation_through_the_download() {
         .await;
     assert_eq!(sub_code(&n), ("40001", "isv.missing-app-cert-sn"));
 
+    // The root SN must be the one of the root bundle.
+    let mut other_root = V2::new(&emu.gateway_url());
+    other_root.cert = Some(CertMode {
+        root_cert_sn: "687b59193f3f462dd5336e5abf83c5d8".into(),
+        ..CertMode::builtin()
+    });
+    let n = other_root
+        .call_verified("alipay.trade.query", &biz, &local.public_key().unwrap())
+        .await;
+    assert_eq!(sub_code(&n), ("40002", "isv.alipay-root-cert-sn-not-match"));
+    let mut vectors_bundle = V2::new(&emu.gateway_url());
+    vectors_bundle.cert = Some(CertMode {
+        root_cert_sn: cert::root_cert_sn(test_keys::ROOT_CERT).unwrap(),
+        ..CertMode::builtin()
+    });
+    let n = vectors_bundle
+        .call_verified("alipay.trade.query", &biz, &local.public_key().unwrap())
+        .await;
+    assert_eq!(sub_code(&n), ("40004", "ACQ.TRADE_NOT_EXIST"));
+
     // Rotation: an unknown alipay_cert_sn, fetched through the download, validated against
     // the roots, then the original response verifies with it.
     emu.inject(
