@@ -26,6 +26,9 @@ pub struct Lossy {
     pub all_of: BTreeSet<String>,
     /// Objects without properties (or with `additionalProperties`): free-form JSON maps.
     pub free_form: BTreeSet<String>,
+    /// Objects declared without properties (upstream: 163 empty success bodies), emitted as
+    /// structs without fields; their content stays available as raw JSON (`Reply::raw`).
+    pub empty_objects: BTreeSet<String>,
     /// Schemas without a `type` that are not references or unions: free-form JSON values.
     pub untyped: BTreeSet<String>,
     /// Non-string enums, kept as their base type.
@@ -40,13 +43,17 @@ impl Lossy {
     /// One line per non-empty category, for reports.
     pub fn report(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let sets: [(&str, &BTreeSet<String>); 6] = [
+        let sets: [(&str, &BTreeSet<String>); 7] = [
             (
                 "anyOf/oneOf unions lowered as serde_json::Value",
                 &self.unions,
             ),
             ("allOf compositions merged", &self.all_of),
             ("free-form objects lowered as JSON maps", &self.free_form),
+            (
+                "objects without properties emitted as empty structs",
+                &self.empty_objects,
+            ),
             (
                 "untyped schemas lowered as serde_json::Value",
                 &self.untyped,

@@ -665,6 +665,7 @@ impl<'a> Lowerer<'a> {
                 self.api.lossy.free_form.insert(key.to_string());
                 SchemaKind::Alias(Type::JsonMap)
             } else {
+                self.api.lossy.empty_objects.insert(key.to_string());
                 SchemaKind::Object { fields: Vec::new() }
             }
         } else if s.ty.as_deref() == Some("array") {
