@@ -215,8 +215,8 @@ fn answer(
             Some(_) => {}
         }
     }
-    let body_text = std::str::from_utf8(&req.body)
-        .map_err(|_| V3Error::new(400, "INVALID_PARAMETER", "请求体不是UTF-8文本"))?;
+    let body_text = signed_body(req)?;
+    let body_text = body_text.as_str();
     let token = header(req.headers, "alipay-app-auth-token");
     let content = proto::string_to_sign(auth.auth_string, req.method, req.target, body_text, token);
     if id
@@ -286,6 +286,51 @@ fn answer(
     shared
         .execute(&route.operation.name, &params, now)
         .map_err(V3Error::from)
+}
+
+/// The signed body line: the body text, or for `multipart/form-data` the JSON text of the
+/// `data` part (file parts are not signed).
+fn signed_body(req: &Request<'_>) -> Result<String, V3Error> {
+    let invalid = |m: &str| V3Error::new(400, "INVALID_PARAMETER", m);
+    let ct = header(req.headers, "content-type").unwrap_or("");
+    if ct.to_ascii_lowercase().starts_with("multipart/form-data") {
+        let boundary =
+            multer::parse_boundary(ct).map_err(|_| invalid("multipart body without a boundary"))?;
+        return multipart_data(&req.body, &boundary)
+            .ok_or_else(|| invalid("malformed multipart body or no `data` part"));
+    }
+    std::str::from_utf8(&req.body)
+        .map(str::to_owned)
+        .map_err(|_| invalid("请求体不是UTF-8文本"))
+}
+
+/// The text of the `data` part of a complete multipart body.
+fn multipart_data(body: &Bytes, boundary: &str) -> Option<String> {
+    let body = body.clone();
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    // The whole body is in memory: every future below completes on its first poll.
+    let mut data = None;
+    loop {
+        let field = match now_or_never(multipart.next_field()) {
+            Some(Ok(Some(f))) => f,
+            Some(Ok(None)) => break,
+            _ => return None,
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = match now_or_never(field.bytes()) {
+            Some(Ok(b)) => b,
+            _ => return None,
+        };
+        if name == "data" {
+            data = Some(String::from_utf8(bytes.to_vec()).ok()?);
+        }
+    }
+    data
+}
+
+fn now_or_never<F: std::future::Future>(f: F) -> Option<F::Output> {
+    futures_util::FutureExt::now_or_never(f)
 }
 
 /// Status and body bytes, content type.
