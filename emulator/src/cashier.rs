@@ -99,7 +99,7 @@ pub fn return_params(
         ("out_trade_no".into(), field("out_trade_no")),
         ("trade_no".into(), field("trade_no")),
         ("total_amount".into(), field("total_amount")),
-        ("seller_id".into(), "2088301000000001".into()),
+        ("seller_id".into(), crate::domain::trade::SELLER_ID.into()),
         (
             "timestamp".into(),
             alipay_runtime::v2::beijing_timestamp(now),
@@ -205,7 +205,7 @@ pub fn app_pay(shared: &Shared, order_string: &[u8]) -> Response<Body> {
                     node.insert(k.into(), v.clone());
                 }
             }
-            node.insert("seller_id".into(), "2088301000000001".into());
+            node.insert("seller_id".into(), crate::domain::trade::SELLER_ID.into());
             node.insert("charset".into(), "utf-8".into());
             node.insert(
                 "timestamp".into(),

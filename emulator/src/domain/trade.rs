@@ -19,6 +19,8 @@ use time::OffsetDateTime;
 /// Buyer used when a request or control call names none.
 pub const DEFAULT_BUYER_ID: &str = "2088102177846880";
 pub const DEFAULT_BUYER_LOGON_ID: &str = "159****5620";
+/// The merchant's (seller's) Alipay user id in every trade.
+pub const SELLER_ID: &str = "2088301000000001";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TradeStatus {
@@ -72,6 +74,8 @@ pub struct Trade {
     pub notify_url: Option<String>,
     /// Where the buyer's browser returns after a page / wap payment.
     pub return_url: Option<String>,
+    /// Echoed in notifications.
+    pub passback_params: Option<String>,
     /// Set when `alipay.trade.cancel` reversed a paid trade.
     pub reversed: bool,
     waiting: Waiting,
@@ -257,6 +261,7 @@ impl Trades {
             refunds: Vec::new(),
             notify_url: text_owned(params, "notify_url"),
             return_url: text_owned(params, "return_url"),
+            passback_params: text_owned(params, "passback_params"),
             reversed: false,
             waiting: Waiting::Manual,
         };
@@ -403,10 +408,16 @@ impl Trades {
         set("total_amount", trade.total_amount.to_string());
         set("subject", trade.subject.clone());
         set("gmt_create", beijing(trade.created_at));
+        set("seller_id", SELLER_ID.into());
+        if let Some(p) = &trade.passback_params {
+            set("passback_params", p.clone());
+        }
         if let Some(paid) = trade.paid_at {
             set("gmt_payment", beijing(paid));
             set("receipt_amount", trade.total_amount.to_string());
+            set("invoice_amount", trade.total_amount.to_string());
             set("buyer_pay_amount", trade.total_amount.to_string());
+            set("point_amount", "0.00".into());
             set(
                 "fund_bill_list",
                 format!(
@@ -986,6 +997,7 @@ mod tests {
         assert_eq!(n[0].params["trade_status"], "TRADE_SUCCESS");
         assert_eq!(n[1].params["refund_fee"], "1.00");
         assert_eq!(n[1].params["out_biz_no"], "r");
+        assert_eq!(n[0].params["seller_id"], SELLER_ID);
         assert!(t.take_notices().is_empty());
         // No notify_url, no notice.
         pay(&mut t, "m", "281").unwrap();
