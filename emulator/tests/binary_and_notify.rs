@@ -159,3 +159,72 @@ async fn payment_and_refund_notifications_are_signed_and_retried_until_success()
     tampered[at] = b'6';
     assert!(verify_form(&tampered, &key, NotifyRule::V1).is_err());
 }
+
+/// The merchant side as an SDK user writes it: the runtime's axum extractor verifies and types
+/// the emulator's notification, and the handler acknowledges it.
+#[tokio::test]
+async fn typed_notifications_through_the_runtime_axum_extractor() {
+    use alipay_runtime::axum::{Ack, VerifiedNotification};
+    use alipay_runtime::notify::{TradeNotification, TradeStatus};
+    let emu = Emulator::builder().start().await.unwrap();
+    let client = alipay_runtime::Client::builder()
+        .app_id(emu.app_id())
+        .private_key(alipay_emulator::test_keys::APP_PRIVATE_KEY)
+        .alipay_public_key(alipay_emulator::test_keys::ALIPAY_PUBLIC_KEY)
+        .endpoint(alipay_runtime::Endpoint::custom(
+            emu.gateway_url(),
+            emu.base_url(),
+        ))
+        .build()
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<TradeNotification>();
+    let app = axum::Router::new()
+        .route(
+            "/alipay/notify",
+            axum::routing::post(move |VerifiedNotification(n): VerifiedNotification| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.send(n);
+                    Ack
+                }
+            }),
+        )
+        .with_state(client);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/alipay/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let c = V3::new(&emu.base_url());
+    let r = c
+        .post(
+            "/v3/alipay/trade/create",
+            json!({"out_trade_no": "AX1", "total_amount": "66.60", "subject": "测试", "notify_url": url, "passback_params": "merchant%20data"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    emu.pay_trade("AX1", Some("2088000000000042")).unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n.out_trade_no.as_deref(), Some("AX1"));
+    assert_eq!(n.trade_status, Some(TradeStatus::TradeSuccess));
+    assert_eq!(n.total_amount.as_deref(), Some("66.60"));
+    assert_eq!(n.buyer_id.as_deref(), Some("2088000000000042"));
+    assert_eq!(n.passback_params.as_deref(), Some("merchant%20data"));
+    assert_eq!(n.fund_bill_list.len(), 1);
+    assert_eq!(n.fund_bill_list[0].fund_channel, "ALIPAYACCOUNT");
+    // The acknowledgement stops the retries.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !emu.notifications().first().is_some_and(|d| d.acknowledged) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            emu.notifications()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(emu.notifications()[0].attempts, 1);
+}
