@@ -5,7 +5,7 @@
 
 use crate::docs;
 use crate::ir::*;
-use crate::naming::{field_names, sanitize, Case, Name, Namespace};
+use crate::naming::{field_names, sanitize, variant_names, Case, Name};
 use crate::plan::{Home, OpPlan, Plan, ResponsePlan};
 use crate::Error;
 use proc_macro2::TokenStream;
@@ -572,15 +572,10 @@ struct Model<'a> {
 
 fn open_enum(name: &Name, values: &[EnumValue], attrs: TokenStream) -> TokenStream {
     let ident = name.ident();
-    let mut ns = Namespace::with_reserved(&["Unknown"]);
-    let variants: Vec<(proc_macro2::Ident, &str)> = values
+    let variants: Vec<(proc_macro2::Ident, &str)> = variant_names(values)
         .iter()
-        .map(|v| {
-            (
-                ns.claim_text(&v.wire, Case::UpperCamel, "Value").ident(),
-                v.wire.as_str(),
-            )
-        })
+        .zip(values)
+        .map(|(name, v)| (name.ident(), v.wire.as_str()))
         .collect();
     let decls = variants.iter().map(|(v, wire)| {
         let doc = format!(" `{}`", docs::code(wire));

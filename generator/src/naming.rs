@@ -180,6 +180,15 @@ pub fn field_names(fields: &[crate::ir::Field]) -> Vec<Name> {
         .collect()
 }
 
+/// The variant names of an open enum, in order. `Unknown` is reserved for unknown values.
+pub fn variant_names(values: &[crate::ir::EnumValue]) -> Vec<Name> {
+    let mut ns = Namespace::with_reserved(&["Unknown"]);
+    values
+        .iter()
+        .map(|v| ns.claim_text(&v.wire, Case::UpperCamel, "Value"))
+        .collect()
+}
+
 /// Module name of an API family: `alipay.trade` → `alipay_trade`.
 pub fn module_name(family: &str) -> Name {
     sanitize(family, Case::Snake, "family")
