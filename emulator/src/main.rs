@@ -135,3 +135,41 @@ async fn main() -> ExitCode {
     emu.shutdown();
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn options_parse_and_errors_are_named() {
+        let (b, custom) = parse(args(&["--port", "0", "--cert-mode", "--test-aes-key"])).unwrap();
+        assert!(!custom);
+        let text = format!("{b:?}");
+        assert!(
+            text.contains("cert_mode: true") && text.contains("127.0.0.1:0"),
+            "{text}"
+        );
+        let key = format!("{}/app_public_key.pem", test_keys::DIR);
+        let (_, custom) =
+            parse(args(&["--app-public-key", &key, "--app-auth-token", "t"])).unwrap();
+        assert!(custom);
+        for (bad, want) in [
+            (vec!["--port", "x"], "--port takes a number"),
+            (vec!["--port"], "--port needs a value"),
+            (vec!["--nope"], "unknown option --nope"),
+            (vec!["--host", "localhost"], "is not an IP address"),
+            (
+                vec!["--app-cert", "/nonexistent/file"],
+                "cannot read /nonexistent/file",
+            ),
+        ] {
+            let e = parse(args(&bad)).map(|_| ()).unwrap_err();
+            assert!(e.contains(want), "{bad:?}: {e}");
+        }
+        assert_eq!(parse(args(&["--help"])).map(|_| ()).unwrap_err(), "");
+    }
+}
