@@ -12,10 +12,17 @@ const EXAMPLE_MAX: usize = 64;
 
 /// The first clause of a description, at most [`LABEL_MAX`] characters, markdown-escaped.
 pub fn label(text: &str) -> String {
+    // The first sentence; if that is still long, its first clause.
     let cut = text
-        .find(['。', '；', ';', '，', '\n', '<', '（', '('])
+        .find(['。', '；', ';', '\n', '<'])
         .map_or(text, |i| &text[..i]);
-    let cut = cut.trim().trim_end_matches([',', '.', ':', '：']);
+    let cut = if cut.chars().count() > LABEL_MAX {
+        cut.find(['，', ',', '（', '(', '：', ':'])
+            .map_or(cut, |i| &cut[..i])
+    } else {
+        cut
+    };
+    let cut = cut.trim().trim_end_matches([',', '.', ':', '：', '，']);
     let mut out: String = cut.chars().take(LABEL_MAX).collect();
     if cut.chars().count() > LABEL_MAX {
         out.push('…');
@@ -196,9 +203,15 @@ mod tests {
     fn labels_are_short_and_escaped() {
         assert_eq!(label("商户订单号"), "商户订单号");
         assert_eq!(
-            label("支付宝交易号，和商户订单号不能同时为空"),
-            "支付宝交易号"
+            label("支付宝交易号，和商户订单号不能同时为空。"),
+            "支付宝交易号，和商户订单号不能同时为空"
         );
+        assert_eq!(label("金额(元)"), "金额(元)");
+        let prose = format!(
+            "支付宝交易号，{}。其他",
+            "和商户订单号不能同时为空".repeat(5)
+        );
+        assert_eq!(label(&prose), "支付宝交易号");
         assert_eq!(label("a_b [x] <b>"), "a\\_b \\[x\\]");
         let long = "长".repeat(80);
         assert_eq!(label(&long).chars().count(), LABEL_MAX + 1);

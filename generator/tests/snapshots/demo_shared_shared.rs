@@ -11,7 +11,7 @@
 )]
 #[non_exhaustive]
 pub struct DemoMoney {
-    /// 金额
+    /// 金额(元)
     ///
     /// Wire name `value`; required; example `9.99`.
     pub value: ::std::string::String,
