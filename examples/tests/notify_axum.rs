@@ -4,12 +4,13 @@
 //! emulator triggers the notification; the server verifies and types it and answers
 //! `success`, after which the emulator stops retrying. A tampered notification gets a 4xx.
 
+mod support;
+
 use alipay_emulator::{test_keys, Emulator};
 use alipay_runtime::axum::{Ack, VerifiedNotification};
 use alipay_runtime::notify::{amount_in_fen, SeenNotifyIds, TradeNotification};
 use alipay_runtime::TradeStatus;
 use alipay_sdk::alipay_trade::{AlipayTradePrecreateRequest, AlipayTradeRefundRequest};
-use alipay_sdk::runtime::Endpoint;
 use alipay_sdk::{CallOptions, Client, Protocol};
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
@@ -17,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::emulator_client;
 
 #[derive(Clone)]
 struct Merchant {
@@ -64,20 +66,6 @@ async fn serve(merchant: Merchant) -> String {
     url
 }
 
-fn client(emulator: &Emulator, protocol: Protocol) -> Client {
-    Client::builder()
-        .app_id(test_keys::APP_ID)
-        .private_key(test_keys::APP_PRIVATE_KEY)
-        .alipay_public_key(test_keys::ALIPAY_PUBLIC_KEY)
-        .endpoint(Endpoint::custom(
-            emulator.gateway_url(),
-            emulator.base_url(),
-        ))
-        .protocol(protocol)
-        .build()
-        .unwrap()
-}
-
 fn merchant(client: Client, fail_first: bool) -> Merchant {
     Merchant {
         client,
@@ -113,7 +101,7 @@ async fn emulator() -> Emulator {
 #[tokio::test]
 async fn payment_notification_is_verified_typed_and_acknowledged() {
     let emu = emulator().await;
-    let client = client(&emu, Protocol::V3);
+    let client = emulator_client(&emu, Protocol::V3);
     let m = merchant(client.clone(), true);
     let notify_url = serve(m.clone()).await;
 
@@ -199,7 +187,7 @@ async fn payment_notification_is_verified_typed_and_acknowledged() {
 #[tokio::test]
 async fn refund_notification_over_the_v2_gateway() {
     let emu = emulator().await;
-    let client = client(&emu, Protocol::V2);
+    let client = emulator_client(&emu, Protocol::V2);
     let m = merchant(client.clone(), false);
     let notify_url = serve(m.clone()).await;
 

@@ -4,15 +4,17 @@
 //! empty parameter, RSA2 being the default), in which case it still verifies to the same
 //! notification or is refused as malformed (a byte that is not UTF-8). Never a panic.
 
+mod support;
+
 use alipay_emulator::{test_keys, Emulator};
 use alipay_runtime::notify::NotifyError;
 use alipay_sdk::alipay_trade::AlipayTradePrecreateRequest;
-use alipay_sdk::runtime::Endpoint;
-use alipay_sdk::{CallOptions, Client, Error};
+use alipay_sdk::{CallOptions, Client, Error, Protocol};
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
+use support::emulator_client;
 
 /// One emulator and one client for every case, on a runtime that outlives them.
 struct World {
@@ -37,16 +39,7 @@ fn world() -> &'static World {
                     .start(),
             )
             .unwrap();
-        let client = Client::builder()
-            .app_id(test_keys::APP_ID)
-            .private_key(test_keys::APP_PRIVATE_KEY)
-            .alipay_public_key(test_keys::ALIPAY_PUBLIC_KEY)
-            .endpoint(Endpoint::custom(
-                emulator.gateway_url(),
-                emulator.base_url(),
-            ))
-            .build()
-            .unwrap();
+        let client = emulator_client(&emulator, Protocol::V3);
         World {
             rt,
             emulator,

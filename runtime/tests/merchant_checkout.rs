@@ -3,6 +3,7 @@
 //! certificate mode. (The vectors through the generated models: examples/tests.)
 
 mod client_support;
+mod merchant_support;
 
 use alipay_runtime::keys::SignType;
 use alipay_runtime::{
@@ -16,17 +17,11 @@ const GATEWAY: &str = "https://gw.example/gateway.do";
 
 const fn client_executed(name: &'static str, response_key: &'static str) -> Operation {
     Operation {
-        name,
-        safety: Safety::Mutating,
         v2: Some(V2Route {
-            response_key,
-            biz_content: true,
-            text_params: &[],
-            files: &[],
-            need_encrypt: false,
             client_executed: true,
+            ..v2_route(response_key)
         }),
-        v3: None,
+        ..op_v2(name, Safety::Mutating, response_key)
     }
 }
 
@@ -34,19 +29,11 @@ static APP_PAY: Operation =
     client_executed("alipay.trade.app.pay", "alipay_trade_app_pay_response");
 static WAP_PAY: Operation =
     client_executed("alipay.trade.wap.pay", "alipay_trade_wap_pay_response");
-static TRADE_QUERY: Operation = Operation {
-    name: "alipay.trade.query",
-    safety: Safety::ReadOnly,
-    v2: Some(V2Route {
-        response_key: "alipay_trade_query_response",
-        biz_content: true,
-        text_params: &[],
-        files: &[],
-        need_encrypt: false,
-        client_executed: false,
-    }),
-    v3: None,
-};
+static TRADE_QUERY: Operation = op_v2(
+    "alipay.trade.query",
+    Safety::ReadOnly,
+    "alipay_trade_query_response",
+);
 
 #[derive(Serialize)]
 struct Pay {
@@ -100,17 +87,7 @@ fn client() -> Client {
 }
 
 fn cert_client() -> Client {
-    let cert = |name: &str| read(vectors_dir().join("certs").join(name));
-    Client::builder()
-        .app_id(APP_ID)
-        .private_key(private_key_pem())
-        .app_cert(cert("appCertPublicKey.crt"))
-        .alipay_cert(cert("alipayCertPublicKey_RSA2.crt") + &cert("ca_class2.crt"))
-        .alipay_root_cert(cert("alipayRootCert.crt"))
-        .endpoint(Endpoint::custom(GATEWAY, "https://gw.example"))
-        .clock(fixed_clock)
-        .build()
-        .unwrap()
+    merchant_support::cert_client(GATEWAY)
 }
 
 fn refs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {

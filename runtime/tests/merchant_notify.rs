@@ -2,6 +2,7 @@
 //! certificate mode, app_id, negative cases, return_url, decoded pairs, idempotency.
 
 mod client_support;
+mod merchant_support;
 
 use alipay_runtime::keys::{PrivateKey, SignType};
 use alipay_runtime::notify::{string_to_verify, NotifyError, SeenNotifyIds};
@@ -22,15 +23,7 @@ fn client() -> Client {
 }
 
 fn cert_client() -> Client {
-    let cert = |name: &str| read(vectors_dir().join("certs").join(name));
-    Client::builder()
-        .app_id(APP_ID)
-        .private_key(private_key_pem())
-        .app_cert(cert("appCertPublicKey.crt"))
-        .alipay_cert(cert("alipayCertPublicKey_RSA2.crt") + &cert("ca_class2.crt"))
-        .alipay_root_cert(cert("alipayRootCert.crt"))
-        .build()
-        .unwrap()
+    merchant_support::cert_client("https://gw.example/gateway.do")
 }
 
 fn vector_body() -> String {
