@@ -166,7 +166,7 @@ impl Client {
         body: &[u8],
         rule: NotifyRule,
     ) -> Result<TradeNotification, Error> {
-        let key = self.notification_key(find_param(body, "alipay_cert_sn").as_deref());
+        let key = self.notification_key(|| find_param(body, "alipay_cert_sn"));
         let verified = notify::verify_form(body, &key, rule)?;
         Ok(TradeNotification::from_verified(verified, self.app_id())?)
     }
@@ -178,11 +178,12 @@ impl Client {
         &self,
         pairs: &[(&str, &str)],
     ) -> Result<TradeNotification, Error> {
-        let sn = pairs
-            .iter()
-            .find(|(k, _)| *k == "alipay_cert_sn")
-            .map(|(_, v)| *v);
-        let key = self.notification_key(sn);
+        let key = self.notification_key(|| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == "alipay_cert_sn")
+                .map(|(_, v)| v.to_string())
+        });
         let verified = notify::verify_pairs(pairs, &key, NotifyRule::V1)?;
         Ok(TradeNotification::from_verified(verified, self.app_id())?)
     }
@@ -198,7 +199,7 @@ impl Client {
     /// ([`Client::verify_notification`]) or from `alipay.trade.query`.
     pub fn verify_return_url(&self, query: &str) -> Result<VerifiedParams, Error> {
         let query = query.strip_prefix('?').unwrap_or(query);
-        let key = self.notification_key(find_param(query.as_bytes(), "alipay_cert_sn").as_deref());
+        let key = self.notification_key(|| find_param(query.as_bytes(), "alipay_cert_sn"));
         let verified = notify::verify_return_query(query, &key)?;
         if let Some(found) = verified.get("app_id") {
             if found != self.app_id() {
@@ -214,10 +215,14 @@ impl Client {
     /// The key a notification is verified with: in certificate mode, the key of the Alipay
     /// certificate the notification names (`alipay_cert_sn`) when this client knows it,
     /// otherwise the configured Alipay certificate's key; in public-key mode, the Alipay
-    /// public key.
-    fn notification_key(&self, sn: Option<&str>) -> PublicKey {
-        sn.and_then(|sn| self.alipay_public_key_for_sn(sn))
-            .unwrap_or_else(|| self.alipay_public_key())
+    /// public key. `sn` is only looked up in certificate mode.
+    fn notification_key(&self, sn: impl FnOnce() -> Option<String>) -> PublicKey {
+        if self.is_cert_mode() {
+            if let Some(key) = sn().and_then(|sn| self.alipay_public_key_for_sn(&sn)) {
+                return key;
+            }
+        }
+        self.alipay_public_key()
     }
 }
 
