@@ -711,17 +711,6 @@ fn descriptor_tokens(op: &Operation) -> TokenStream {
     }
 }
 
-/// The Rust name of an operation's module-level items, for tests and tools.
-pub fn operation_names(plan: &Plan, op: &str) -> Option<(String, String, String)> {
-    plan.ops.get(op).map(|p| {
-        (
-            p.request.source(),
-            p.response.source(),
-            p.descriptor.source(),
-        )
-    })
-}
-
 /// Snake-case test name for a type.
 pub fn test_name(type_name: &str) -> String {
     sanitize(type_name, Case::Snake, "case").source()
