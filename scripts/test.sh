@@ -10,9 +10,13 @@ cargo fmt --all -- --check
 
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 step "generated code is up to date"
 cargo xtask codegen --check
+
+step "the generated crate builds with each family feature alone and with all of them"
+cargo xtask check-features
 
 step "tests"
 cargo test --workspace --all-targets

@@ -142,6 +142,7 @@ impl<'a> Ctx<'a> {
             pub use ::alipay_runtime::Protocol;
             pub use ::alipay_runtime::RawResponse;
             pub use ::alipay_runtime::Reply;
+            #[cfg(feature = "reqwest")]
             pub use ::alipay_runtime::ReqwestTransport;
             pub use ::alipay_runtime::ResponseProblem;
             pub use ::alipay_runtime::RetryPolicy;

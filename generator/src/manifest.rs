@@ -29,7 +29,14 @@ license.workspace = true
 readme = "README.md"
 
 [features]
-default = []
+default = ["reqwest"]
+# The default HTTP transport of the runtime (reqwest + rustls on aws-lc-rs). Without it, bring
+# your own `Transport`.
+reqwest = ["alipay-runtime/reqwest"]
+# The axum extractor for verified asynchronous notifications (`runtime::axum`).
+axum = ["alipay-runtime/axum"]
+# SHA1withRSA (`sign_type=RSA`) request signing; not constant-time, off by default.
+legacy-rsa1 = ["alipay-runtime/legacy-rsa1"]
 # Every API family.
 "#,
     );
@@ -42,7 +49,7 @@ default = []
     out.push_str(
         r#"
 [dependencies]
-alipay-runtime = { workspace = true }
+alipay-runtime = { workspace = true, default-features = false }
 serde = { workspace = true }
 serde_json = { workspace = true }
 
