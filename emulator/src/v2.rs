@@ -18,22 +18,9 @@ use http::Response;
 use serde_json::{Map, Value};
 use std::time::{Duration, SystemTime};
 
-/// Parameters that are not business fields.
-const COMMON: &[&str] = &[
-    "app_id",
-    "method",
-    "format",
-    "charset",
-    "sign_type",
-    "sign",
-    "timestamp",
-    "version",
-    "notify_url",
-    "return_url",
-    "app_auth_token",
-    "auth_token",
-    "app_cert_sn",
-    "alipay_root_cert_sn",
+/// Parameters besides the gateway's common ones (`checkout::URL_PARAMS`) that are not
+/// business fields either.
+const NOT_BUSINESS: &[&str] = &[
     "encrypt_type",
     "biz_content",
     "alipay_sdk",
@@ -41,6 +28,11 @@ const COMMON: &[&str] = &[
     "terminal_type",
     "terminal_info",
 ];
+
+/// Whether `name` is a protocol parameter rather than a business field.
+fn is_common(name: &str) -> bool {
+    alipay_runtime::checkout::URL_PARAMS.contains(&name) || NOT_BUSINESS.contains(&name)
+}
 
 /// The decoded request parameters, in wire order.
 pub type Params = Vec<(String, String)>;
@@ -271,7 +263,7 @@ pub(crate) fn business_params(
     // Every other non-common parameter is a text parameter of the method.
     let mut text_fields = Vec::new();
     for (k, v) in params {
-        if !COMMON.contains(&k.as_str()) && !v.is_empty() {
+        if !is_common(k) && !v.is_empty() {
             business.insert(k.clone(), Value::String(v.clone()));
             text_fields.push(k.clone());
         }
