@@ -733,11 +733,18 @@ impl Client {
         let mut query: Vec<(&'static str, String)> = vec![
             ("method", op.name.to_string()),
             ("app_id", cfg.app_id.clone()),
-            ("format", "json".into()),
+        ];
+        // `format` is optional (JSON is the only one). Server calls send it; the parameter sets
+        // of client-executed operations (app pay order string, page/wap pay) leave it out, as
+        // the official Node SDK does, so they are the same bytes as that SDK's.
+        if !route.client_executed {
+            query.push(("format", "json".into()));
+        }
+        query.extend([
             ("charset", "utf-8".into()),
             ("sign_type", cfg.sign_type.as_str().into()),
             ("version", "1.0".into()),
-        ];
+        ]);
         let optional = [
             ("notify_url", options.notify_url.as_ref()),
             ("return_url", options.return_url.as_ref()),

@@ -10,9 +10,10 @@
 //!
 //! Each takes a generated request model of a client-executed operation and per-call options
 //! (`notify_url`, `return_url`, `app_auth_token`); all three are thin wrappers over
-//! [`Client::checkout`]. The parameter set is the one every server call signs (common
-//! parameters including `format=json`, certificate SNs in certificate mode, `biz_content`,
-//! `sign`); the encodings are those of [`crate::checkout`].
+//! [`Client::checkout`]. The parameter set is the one a server call signs (common
+//! parameters, certificate SNs in certificate mode, `biz_content`, `sign`) less the optional
+//! `format`, which the official Node SDK leaves out of these too; the encodings are those of
+//! [`crate::checkout`].
 //!
 //! Notifications: [`Client::verify_notification`] takes the raw `notify_url` POST body and
 //! returns a typed, verified [`TradeNotification`] for this client's `app_id`; answer it with

@@ -153,7 +153,6 @@ fn app_pay_order_string_carries_every_signed_parameter() {
         [
             "method",
             "app_id",
-            "format",
             "charset",
             "sign_type",
             "version",
