@@ -131,7 +131,7 @@ pub struct AlipayPcreditHuabeiAuthOrderUnfreezeRequest {
     /// Wire name `need_terminated`; one of `true`, `false`; example `false`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub need_terminated: ::std::option::Option<
-        AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated,
+        AlipayPcreditHuabeiAuthOrderUnfreezeNeedTerminated,
     >,
     /// 买家在支付宝的用户id
     ///
@@ -198,7 +198,7 @@ impl AlipayPcreditHuabeiAuthOrderUnfreezeRequest {
     pub fn need_terminated(
         mut self,
         value: impl ::std::convert::Into<
-            AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated,
+            AlipayPcreditHuabeiAuthOrderUnfreezeNeedTerminated,
         >,
     ) -> Self {
         self.need_terminated = ::std::option::Option::Some(value.into());
@@ -339,14 +339,14 @@ pub struct AlipayPcreditHuabeiAuthOrderQueryResponse {
     /// Wire name `trans_status`; one of `Y`, `N`, `I`; max length 1; example `Y`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_status: ::std::option::Option<
-        AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus,
+        AlipayPcreditHuabeiAuthOrderQueryResponseTransStatus,
     >,
     /// 操作类型
     ///
     /// Wire name `trans_type`; one of `FREEZE`, `UNFREEZE`, `PAY`, `SETTLE`; max length 32; example `FREEZE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trans_type: ::std::option::Option<
-        AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType,
+        AlipayPcreditHuabeiAuthOrderQueryResponseTransType,
     >,
 }
 /// 业务操作状态
@@ -360,7 +360,7 @@ pub struct AlipayPcreditHuabeiAuthOrderQueryResponse {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+pub enum AlipayPcreditHuabeiAuthOrderQueryResponseTransStatus {
     /// `Y`
     Y,
     /// `N`
@@ -370,7 +370,7 @@ pub enum AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+impl AlipayPcreditHuabeiAuthOrderQueryResponseTransStatus {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -390,7 +390,7 @@ impl AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
     }
 }
 impl ::std::convert::From<&str>
-for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+for AlipayPcreditHuabeiAuthOrderQueryResponseTransStatus {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -401,7 +401,7 @@ for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+for AlipayPcreditHuabeiAuthOrderQueryResponseTransStatus {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -409,12 +409,12 @@ for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
         }
     }
 }
-impl ::std::fmt::Display for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+impl ::std::fmt::Display for AlipayPcreditHuabeiAuthOrderQueryResponseTransStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderQueryResponseTransStatus {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -423,7 +423,7 @@ impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransS
     }
 }
 impl<'de> ::serde::Deserialize<'de>
-for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
+for AlipayPcreditHuabeiAuthOrderQueryResponseTransStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -444,7 +444,7 @@ for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransStatus {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+pub enum AlipayPcreditHuabeiAuthOrderQueryResponseTransType {
     /// `FREEZE`
     Freeze,
     /// `UNFREEZE`
@@ -456,7 +456,7 @@ pub enum AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+impl AlipayPcreditHuabeiAuthOrderQueryResponseTransType {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -477,8 +477,7 @@ impl AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
         }
     }
 }
-impl ::std::convert::From<&str>
-for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+impl ::std::convert::From<&str> for AlipayPcreditHuabeiAuthOrderQueryResponseTransType {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -489,7 +488,7 @@ for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+for AlipayPcreditHuabeiAuthOrderQueryResponseTransType {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -497,12 +496,12 @@ for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
         }
     }
 }
-impl ::std::fmt::Display for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+impl ::std::fmt::Display for AlipayPcreditHuabeiAuthOrderQueryResponseTransType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderQueryResponseTransType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -511,7 +510,7 @@ impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransT
     }
 }
 impl<'de> ::serde::Deserialize<'de>
-for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
+for AlipayPcreditHuabeiAuthOrderQueryResponseTransType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -532,7 +531,7 @@ for AlipayPcreditHuabeiAuthOrderQueryResponseModelTransType {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+pub enum AlipayPcreditHuabeiAuthOrderUnfreezeNeedTerminated {
     /// `true`
     True,
     /// `false`
@@ -540,7 +539,7 @@ pub enum AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+impl AlipayPcreditHuabeiAuthOrderUnfreezeNeedTerminated {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -557,8 +556,7 @@ impl AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
         }
     }
 }
-impl ::std::convert::From<&str>
-for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+impl ::std::convert::From<&str> for AlipayPcreditHuabeiAuthOrderUnfreezeNeedTerminated {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -569,7 +567,7 @@ for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+for AlipayPcreditHuabeiAuthOrderUnfreezeNeedTerminated {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -577,12 +575,12 @@ for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
         }
     }
 }
-impl ::std::fmt::Display for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+impl ::std::fmt::Display for AlipayPcreditHuabeiAuthOrderUnfreezeNeedTerminated {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderUnfreezeNeedTerminated {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -591,7 +589,7 @@ impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTermina
     }
 }
 impl<'de> ::serde::Deserialize<'de>
-for AlipayPcreditHuabeiAuthOrderUnfreezeModelNeedTerminated {
+for AlipayPcreditHuabeiAuthOrderUnfreezeNeedTerminated {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -621,7 +619,7 @@ pub struct AlipayPcreditHuabeiAuthOrderUnfreezeResponse {
     /// Wire name `agreement_status`; one of `Y`, `N`; max length 1; example `Y`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub agreement_status: ::std::option::Option<
-        AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus,
+        AlipayPcreditHuabeiAuthOrderUnfreezeResponseAgreementStatus,
     >,
     /// 买家在支付宝的用户id
     ///
@@ -660,7 +658,7 @@ pub struct AlipayPcreditHuabeiAuthOrderUnfreezeResponse {
     /// 业务操作状态
     ///
     /// Wire name `trans_status`; required; one of `Y`, `N`; max length 1; example `Y`.
-    pub trans_status: AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus,
+    pub trans_status: AlipayPcreditHuabeiAuthOrderUnfreezeResponseTransStatus,
     /// 解冻金额
     ///
     /// Wire name `unfreeze_amount`; max length 11; example `100.00`.
@@ -678,7 +676,7 @@ pub struct AlipayPcreditHuabeiAuthOrderUnfreezeResponse {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+pub enum AlipayPcreditHuabeiAuthOrderUnfreezeResponseAgreementStatus {
     /// `Y`
     Y,
     /// `N`
@@ -686,7 +684,7 @@ pub enum AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+impl AlipayPcreditHuabeiAuthOrderUnfreezeResponseAgreementStatus {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -704,7 +702,7 @@ impl AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
     }
 }
 impl ::std::convert::From<&str>
-for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseAgreementStatus {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -715,7 +713,7 @@ for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseAgreementStatus {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -724,13 +722,12 @@ for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
     }
 }
 impl ::std::fmt::Display
-for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseAgreementStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize
-for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderUnfreezeResponseAgreementStatus {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -739,7 +736,7 @@ for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
     }
 }
 impl<'de> ::serde::Deserialize<'de>
-for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseAgreementStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -760,7 +757,7 @@ for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelAgreementStatus {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+pub enum AlipayPcreditHuabeiAuthOrderUnfreezeResponseTransStatus {
     /// `Y`
     Y,
     /// `N`
@@ -768,7 +765,7 @@ pub enum AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+impl AlipayPcreditHuabeiAuthOrderUnfreezeResponseTransStatus {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -786,7 +783,7 @@ impl AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
     }
 }
 impl ::std::convert::From<&str>
-for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseTransStatus {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -797,7 +794,7 @@ for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseTransStatus {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -805,14 +802,12 @@ for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
         }
     }
 }
-impl ::std::fmt::Display
-for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+impl ::std::fmt::Display for AlipayPcreditHuabeiAuthOrderUnfreezeResponseTransStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize
-for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderUnfreezeResponseTransStatus {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -821,7 +816,7 @@ for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
     }
 }
 impl<'de> ::serde::Deserialize<'de>
-for AlipayPcreditHuabeiAuthOrderUnfreezeResponseModelTransStatus {
+for AlipayPcreditHuabeiAuthOrderUnfreezeResponseTransStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {

@@ -75,7 +75,7 @@ pub struct AlipayTradeAppPayRequest {
     ///
     /// Wire name `goods_type`; one of `0`, `1`; max length 2; example `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_type: ::std::option::Option<AlipayTradeAppPayModelGoodsType>,
+    pub goods_type: ::std::option::Option<AlipayTradeAppPayGoodsType>,
     /// 开票信息
     ///
     /// Wire name `invoice_info`.
@@ -290,7 +290,7 @@ impl AlipayTradeAppPayRequest {
     #[must_use]
     pub fn goods_type(
         mut self,
-        value: impl ::std::convert::Into<AlipayTradeAppPayModelGoodsType>,
+        value: impl ::std::convert::Into<AlipayTradeAppPayGoodsType>,
     ) -> Self {
         self.goods_type = ::std::option::Option::Some(value.into());
         self
@@ -1234,7 +1234,7 @@ pub struct AlipayTradePagePayRequest {
     /// 产品码
     ///
     /// Wire name `product_code`; required; one of `FAST_INSTANT_TRADE_PAY`; max length 64; example `FAST_INSTANT_TRADE_PAY`.
-    pub product_code: AlipayTradePagePayModelProductCode,
+    pub product_code: AlipayTradePagePayProductCode,
     /// 签约参数
     ///
     /// Wire name `agreement_sign_params`.
@@ -1279,12 +1279,12 @@ pub struct AlipayTradePagePayRequest {
     ///
     /// Wire name `goods_type`; one of `0`, `1`; max length 2; example `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_type: ::std::option::Option<AlipayTradePagePayModelGoodsType>,
+    pub goods_type: ::std::option::Option<AlipayTradePagePayGoodsType>,
     /// 请求后页面的集成方式
     ///
     /// Wire name `integration_type`; one of `ALIAPP`, `PCWEB`; max length 16; example `PCWEB`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub integration_type: ::std::option::Option<AlipayTradePagePayModelIntegrationType>,
+    pub integration_type: ::std::option::Option<AlipayTradePagePayIntegrationType>,
     /// 开票信息
     ///
     /// Wire name `invoice_info`.
@@ -1309,7 +1309,7 @@ pub struct AlipayTradePagePayRequest {
     ///
     /// Wire name `qr_pay_mode`; one of `0`, `1`, `2`, `3`, `4`; max length 2; example `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub qr_pay_mode: ::std::option::Option<AlipayTradePagePayModelQrPayMode>,
+    pub qr_pay_mode: ::std::option::Option<AlipayTradePagePayQrPayMode>,
     /// 商户自定义二维码宽度
     ///
     /// Wire name `qrcode_width`; example `100`.
@@ -1362,7 +1362,7 @@ impl AlipayTradePagePayRequest {
         out_trade_no: impl ::std::convert::Into<::std::string::String>,
         total_amount: impl ::std::convert::Into<::std::string::String>,
         subject: impl ::std::convert::Into<::std::string::String>,
-        product_code: impl ::std::convert::Into<AlipayTradePagePayModelProductCode>,
+        product_code: impl ::std::convert::Into<AlipayTradePagePayProductCode>,
     ) -> Self {
         Self {
             out_trade_no: out_trade_no.into(),
@@ -1426,7 +1426,7 @@ impl AlipayTradePagePayRequest {
     #[must_use]
     pub fn product_code(
         mut self,
-        value: impl ::std::convert::Into<AlipayTradePagePayModelProductCode>,
+        value: impl ::std::convert::Into<AlipayTradePagePayProductCode>,
     ) -> Self {
         self.product_code = value.into();
         self
@@ -1507,7 +1507,7 @@ impl AlipayTradePagePayRequest {
     #[must_use]
     pub fn goods_type(
         mut self,
-        value: impl ::std::convert::Into<AlipayTradePagePayModelGoodsType>,
+        value: impl ::std::convert::Into<AlipayTradePagePayGoodsType>,
     ) -> Self {
         self.goods_type = ::std::option::Option::Some(value.into());
         self
@@ -1516,7 +1516,7 @@ impl AlipayTradePagePayRequest {
     #[must_use]
     pub fn integration_type(
         mut self,
-        value: impl ::std::convert::Into<AlipayTradePagePayModelIntegrationType>,
+        value: impl ::std::convert::Into<AlipayTradePagePayIntegrationType>,
     ) -> Self {
         self.integration_type = ::std::option::Option::Some(value.into());
         self
@@ -1561,7 +1561,7 @@ impl AlipayTradePagePayRequest {
     #[must_use]
     pub fn qr_pay_mode(
         mut self,
-        value: impl ::std::convert::Into<AlipayTradePagePayModelQrPayMode>,
+        value: impl ::std::convert::Into<AlipayTradePagePayQrPayMode>,
     ) -> Self {
         self.qr_pay_mode = ::std::option::Option::Some(value.into());
         self
@@ -1695,7 +1695,7 @@ pub struct AlipayTradePayRequest {
     ///
     /// Wire name `auth_confirm_mode`; one of `COMPLETE`, `NOT_COMPLETE`; max length 32; example `COMPLETE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub auth_confirm_mode: ::std::option::Option<AlipayTradePayModelAuthConfirmMode>,
+    pub auth_confirm_mode: ::std::option::Option<AlipayTradePayAuthConfirmMode>,
     /// 资金预授权单号
     ///
     /// Wire name `auth_no`; max length 64; example `2016110310002001760201905725`.
@@ -1813,7 +1813,7 @@ pub struct AlipayTradePayRequest {
     /// 支付场景
     ///
     /// Wire name `scene`; required; one of `bar_code`, `security_code`; max length 32; example `bar_code`.
-    pub scene: AlipayTradePayModelScene,
+    pub scene: AlipayTradePayScene,
     /// 卖家支付宝用户ID
     ///
     /// Wire name `seller_id`; max length 28; example `2088102146225135`.
@@ -1883,7 +1883,7 @@ impl AlipayTradePayRequest {
     pub fn new(
         auth_code: impl ::std::convert::Into<::std::string::String>,
         out_trade_no: impl ::std::convert::Into<::std::string::String>,
-        scene: impl ::std::convert::Into<AlipayTradePayModelScene>,
+        scene: impl ::std::convert::Into<AlipayTradePayScene>,
         subject: impl ::std::convert::Into<::std::string::String>,
         total_amount: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
@@ -1972,7 +1972,7 @@ impl AlipayTradePayRequest {
     #[must_use]
     pub fn auth_confirm_mode(
         mut self,
-        value: impl ::std::convert::Into<AlipayTradePayModelAuthConfirmMode>,
+        value: impl ::std::convert::Into<AlipayTradePayAuthConfirmMode>,
     ) -> Self {
         self.auth_confirm_mode = ::std::option::Option::Some(value.into());
         self
@@ -2179,7 +2179,7 @@ impl AlipayTradePayRequest {
     #[must_use]
     pub fn scene(
         mut self,
-        value: impl ::std::convert::Into<AlipayTradePayModelScene>,
+        value: impl ::std::convert::Into<AlipayTradePayScene>,
     ) -> Self {
         self.scene = value.into();
         self
@@ -2987,7 +2987,7 @@ pub struct AlipayTradeRefundRequest {
     /// Wire name `refund_advance_account_type`; one of `default`, `userId`, `loginName`; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_advance_account_type: ::std::option::Option<
-        AlipayTradeRefundModelRefundAdvanceAccountType,
+        AlipayTradeRefundRefundAdvanceAccountType,
     >,
     /// 退款金额
     ///
@@ -3025,7 +3025,7 @@ pub struct AlipayTradeRefundRequest {
     /// Wire name `refund_trans_out_type`; one of `userId`, `loginName`; example `userId`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refund_trans_out_type: ::std::option::Option<
-        AlipayTradeRefundModelRefundTransOutType,
+        AlipayTradeRefundRefundTransOutType,
     >,
     /// related settle
     ///
@@ -3140,7 +3140,7 @@ impl AlipayTradeRefundRequest {
     #[must_use]
     pub fn refund_advance_account_type(
         mut self,
-        value: impl ::std::convert::Into<AlipayTradeRefundModelRefundAdvanceAccountType>,
+        value: impl ::std::convert::Into<AlipayTradeRefundRefundAdvanceAccountType>,
     ) -> Self {
         self.refund_advance_account_type = ::std::option::Option::Some(value.into());
         self
@@ -3203,7 +3203,7 @@ impl AlipayTradeRefundRequest {
     #[must_use]
     pub fn refund_trans_out_type(
         mut self,
-        value: impl ::std::convert::Into<AlipayTradeRefundModelRefundTransOutType>,
+        value: impl ::std::convert::Into<AlipayTradeRefundRefundTransOutType>,
     ) -> Self {
         self.refund_trans_out_type = ::std::option::Option::Some(value.into());
         self
@@ -3298,7 +3298,7 @@ pub struct AlipayTradeWapPayRequest {
     /// 产品码
     ///
     /// Wire name `product_code`; required; one of `QUICK_WAP_WAY`; max length 64; example `QUICK_WAP_WAY`.
-    pub product_code: AlipayTradeWapPayModelProductCode,
+    pub product_code: AlipayTradeWapPayProductCode,
     /// 用户授权令牌
     ///
     /// Wire name `auth_token`; max length 40; example `appopenBb64d181d0146481ab6a762c00714cC27`.
@@ -3343,7 +3343,7 @@ pub struct AlipayTradeWapPayRequest {
     ///
     /// Wire name `goods_type`; one of `0`, `1`; max length 2; example `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_type: ::std::option::Option<AlipayTradeWapPayModelGoodsType>,
+    pub goods_type: ::std::option::Option<AlipayTradeWapPayGoodsType>,
     /// 开票信息
     ///
     /// Wire name `invoice_info`.
@@ -3421,7 +3421,7 @@ impl AlipayTradeWapPayRequest {
         out_trade_no: impl ::std::convert::Into<::std::string::String>,
         total_amount: impl ::std::convert::Into<::std::string::String>,
         subject: impl ::std::convert::Into<::std::string::String>,
-        product_code: impl ::std::convert::Into<AlipayTradeWapPayModelProductCode>,
+        product_code: impl ::std::convert::Into<AlipayTradeWapPayProductCode>,
     ) -> Self {
         Self {
             out_trade_no: out_trade_no.into(),
@@ -3484,7 +3484,7 @@ impl AlipayTradeWapPayRequest {
     #[must_use]
     pub fn product_code(
         mut self,
-        value: impl ::std::convert::Into<AlipayTradeWapPayModelProductCode>,
+        value: impl ::std::convert::Into<AlipayTradeWapPayProductCode>,
     ) -> Self {
         self.product_code = value.into();
         self
@@ -3565,7 +3565,7 @@ impl AlipayTradeWapPayRequest {
     #[must_use]
     pub fn goods_type(
         mut self,
-        value: impl ::std::convert::Into<AlipayTradeWapPayModelGoodsType>,
+        value: impl ::std::convert::Into<AlipayTradeWapPayGoodsType>,
     ) -> Self {
         self.goods_type = ::std::option::Option::Some(value.into());
         self
@@ -4005,7 +4005,7 @@ impl AgreementSignParams {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeAppPayModelGoodsType {
+pub enum AlipayTradeAppPayGoodsType {
     /// `0`
     V0,
     /// `1`
@@ -4013,7 +4013,7 @@ pub enum AlipayTradeAppPayModelGoodsType {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeAppPayModelGoodsType {
+impl AlipayTradeAppPayGoodsType {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4030,7 +4030,7 @@ impl AlipayTradeAppPayModelGoodsType {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeAppPayModelGoodsType {
+impl ::std::convert::From<&str> for AlipayTradeAppPayGoodsType {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -4040,7 +4040,7 @@ impl ::std::convert::From<&str> for AlipayTradeAppPayModelGoodsType {
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for AlipayTradeAppPayModelGoodsType {
+impl ::std::convert::From<::std::string::String> for AlipayTradeAppPayGoodsType {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -4048,12 +4048,12 @@ impl ::std::convert::From<::std::string::String> for AlipayTradeAppPayModelGoods
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeAppPayModelGoodsType {
+impl ::std::fmt::Display for AlipayTradeAppPayGoodsType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeAppPayModelGoodsType {
+impl ::serde::Serialize for AlipayTradeAppPayGoodsType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -4061,7 +4061,7 @@ impl ::serde::Serialize for AlipayTradeAppPayModelGoodsType {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeAppPayModelGoodsType {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeAppPayGoodsType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -4141,7 +4141,7 @@ pub struct AlipayTradeCancelResponse {
     ///
     /// Wire name `action`; one of `close`, `refund`; max length 10; example `close`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub action: ::std::option::Option<AlipayTradeCancelResponseModelAction>,
+    pub action: ::std::option::Option<AlipayTradeCancelResponseAction>,
     /// 退款时间
     ///
     /// Wire name `gmt_refund_pay`; max length 32; example `2018-11-12 12:00:00`.
@@ -4159,7 +4159,7 @@ pub struct AlipayTradeCancelResponse {
     /// 是否需要重试
     ///
     /// Wire name `retry_flag`; required; one of `Y`, `N`; max length 1; example `N`.
-    pub retry_flag: AlipayTradeCancelResponseModelRetryFlag,
+    pub retry_flag: AlipayTradeCancelResponseRetryFlag,
     /// 支付宝交易号
     ///
     /// Wire name `trade_no`; max length 64; example `2013112011001004330000121536`.
@@ -4177,7 +4177,7 @@ pub struct AlipayTradeCancelResponse {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeCancelResponseModelAction {
+pub enum AlipayTradeCancelResponseAction {
     /// `close`
     Close,
     /// `refund`
@@ -4185,7 +4185,7 @@ pub enum AlipayTradeCancelResponseModelAction {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeCancelResponseModelAction {
+impl AlipayTradeCancelResponseAction {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4202,7 +4202,7 @@ impl AlipayTradeCancelResponseModelAction {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeCancelResponseModelAction {
+impl ::std::convert::From<&str> for AlipayTradeCancelResponseAction {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -4212,8 +4212,7 @@ impl ::std::convert::From<&str> for AlipayTradeCancelResponseModelAction {
         }
     }
 }
-impl ::std::convert::From<::std::string::String>
-for AlipayTradeCancelResponseModelAction {
+impl ::std::convert::From<::std::string::String> for AlipayTradeCancelResponseAction {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -4221,12 +4220,12 @@ for AlipayTradeCancelResponseModelAction {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeCancelResponseModelAction {
+impl ::std::fmt::Display for AlipayTradeCancelResponseAction {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeCancelResponseModelAction {
+impl ::serde::Serialize for AlipayTradeCancelResponseAction {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -4234,7 +4233,7 @@ impl ::serde::Serialize for AlipayTradeCancelResponseModelAction {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeCancelResponseModelAction {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeCancelResponseAction {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -4255,7 +4254,7 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradeCancelResponseModelAction {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeCancelResponseModelRetryFlag {
+pub enum AlipayTradeCancelResponseRetryFlag {
     /// `Y`
     Y,
     /// `N`
@@ -4263,7 +4262,7 @@ pub enum AlipayTradeCancelResponseModelRetryFlag {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeCancelResponseModelRetryFlag {
+impl AlipayTradeCancelResponseRetryFlag {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4280,7 +4279,7 @@ impl AlipayTradeCancelResponseModelRetryFlag {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeCancelResponseModelRetryFlag {
+impl ::std::convert::From<&str> for AlipayTradeCancelResponseRetryFlag {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -4290,8 +4289,7 @@ impl ::std::convert::From<&str> for AlipayTradeCancelResponseModelRetryFlag {
         }
     }
 }
-impl ::std::convert::From<::std::string::String>
-for AlipayTradeCancelResponseModelRetryFlag {
+impl ::std::convert::From<::std::string::String> for AlipayTradeCancelResponseRetryFlag {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -4299,12 +4297,12 @@ for AlipayTradeCancelResponseModelRetryFlag {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeCancelResponseModelRetryFlag {
+impl ::std::fmt::Display for AlipayTradeCancelResponseRetryFlag {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeCancelResponseModelRetryFlag {
+impl ::serde::Serialize for AlipayTradeCancelResponseRetryFlag {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -4312,7 +4310,7 @@ impl ::serde::Serialize for AlipayTradeCancelResponseModelRetryFlag {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeCancelResponseModelRetryFlag {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeCancelResponseRetryFlag {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -4373,7 +4371,7 @@ pub struct AlipayTradeCreateResponse {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradePagePayModelGoodsType {
+pub enum AlipayTradePagePayGoodsType {
     /// `0`
     V0,
     /// `1`
@@ -4381,7 +4379,7 @@ pub enum AlipayTradePagePayModelGoodsType {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradePagePayModelGoodsType {
+impl AlipayTradePagePayGoodsType {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4398,7 +4396,7 @@ impl AlipayTradePagePayModelGoodsType {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradePagePayModelGoodsType {
+impl ::std::convert::From<&str> for AlipayTradePagePayGoodsType {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -4408,7 +4406,7 @@ impl ::std::convert::From<&str> for AlipayTradePagePayModelGoodsType {
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for AlipayTradePagePayModelGoodsType {
+impl ::std::convert::From<::std::string::String> for AlipayTradePagePayGoodsType {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -4416,12 +4414,12 @@ impl ::std::convert::From<::std::string::String> for AlipayTradePagePayModelGood
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradePagePayModelGoodsType {
+impl ::std::fmt::Display for AlipayTradePagePayGoodsType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradePagePayModelGoodsType {
+impl ::serde::Serialize for AlipayTradePagePayGoodsType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -4429,7 +4427,7 @@ impl ::serde::Serialize for AlipayTradePagePayModelGoodsType {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayModelGoodsType {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayGoodsType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -4450,7 +4448,7 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayModelGoodsType {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradePagePayModelIntegrationType {
+pub enum AlipayTradePagePayIntegrationType {
     /// `ALIAPP`
     Aliapp,
     /// `PCWEB`
@@ -4458,7 +4456,7 @@ pub enum AlipayTradePagePayModelIntegrationType {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradePagePayModelIntegrationType {
+impl AlipayTradePagePayIntegrationType {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4475,7 +4473,7 @@ impl AlipayTradePagePayModelIntegrationType {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradePagePayModelIntegrationType {
+impl ::std::convert::From<&str> for AlipayTradePagePayIntegrationType {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -4485,8 +4483,7 @@ impl ::std::convert::From<&str> for AlipayTradePagePayModelIntegrationType {
         }
     }
 }
-impl ::std::convert::From<::std::string::String>
-for AlipayTradePagePayModelIntegrationType {
+impl ::std::convert::From<::std::string::String> for AlipayTradePagePayIntegrationType {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -4494,12 +4491,12 @@ for AlipayTradePagePayModelIntegrationType {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradePagePayModelIntegrationType {
+impl ::std::fmt::Display for AlipayTradePagePayIntegrationType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradePagePayModelIntegrationType {
+impl ::serde::Serialize for AlipayTradePagePayIntegrationType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -4507,7 +4504,7 @@ impl ::serde::Serialize for AlipayTradePagePayModelIntegrationType {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayModelIntegrationType {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayIntegrationType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -4528,13 +4525,13 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayModelIntegrationType {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradePagePayModelProductCode {
+pub enum AlipayTradePagePayProductCode {
     /// `FAST_INSTANT_TRADE_PAY`
     FastInstantTradePay,
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradePagePayModelProductCode {
+impl AlipayTradePagePayProductCode {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4551,7 +4548,7 @@ impl AlipayTradePagePayModelProductCode {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradePagePayModelProductCode {
+impl ::std::convert::From<&str> for AlipayTradePagePayProductCode {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -4561,7 +4558,7 @@ impl ::std::convert::From<&str> for AlipayTradePagePayModelProductCode {
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for AlipayTradePagePayModelProductCode {
+impl ::std::convert::From<::std::string::String> for AlipayTradePagePayProductCode {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -4569,12 +4566,12 @@ impl ::std::convert::From<::std::string::String> for AlipayTradePagePayModelProd
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradePagePayModelProductCode {
+impl ::std::fmt::Display for AlipayTradePagePayProductCode {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradePagePayModelProductCode {
+impl ::serde::Serialize for AlipayTradePagePayProductCode {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -4582,7 +4579,7 @@ impl ::serde::Serialize for AlipayTradePagePayModelProductCode {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayModelProductCode {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayProductCode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -4603,7 +4600,7 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayModelProductCode {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradePagePayModelQrPayMode {
+pub enum AlipayTradePagePayQrPayMode {
     /// `0`
     V0,
     /// `1`
@@ -4617,7 +4614,7 @@ pub enum AlipayTradePagePayModelQrPayMode {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradePagePayModelQrPayMode {
+impl AlipayTradePagePayQrPayMode {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4640,7 +4637,7 @@ impl AlipayTradePagePayModelQrPayMode {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradePagePayModelQrPayMode {
+impl ::std::convert::From<&str> for AlipayTradePagePayQrPayMode {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -4650,7 +4647,7 @@ impl ::std::convert::From<&str> for AlipayTradePagePayModelQrPayMode {
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for AlipayTradePagePayModelQrPayMode {
+impl ::std::convert::From<::std::string::String> for AlipayTradePagePayQrPayMode {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -4658,12 +4655,12 @@ impl ::std::convert::From<::std::string::String> for AlipayTradePagePayModelQrPa
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradePagePayModelQrPayMode {
+impl ::std::fmt::Display for AlipayTradePagePayQrPayMode {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradePagePayModelQrPayMode {
+impl ::serde::Serialize for AlipayTradePagePayQrPayMode {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -4671,7 +4668,7 @@ impl ::serde::Serialize for AlipayTradePagePayModelQrPayMode {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayModelQrPayMode {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePagePayQrPayMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -4736,7 +4733,7 @@ pub struct AlipayTradePagePayResponse {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradePayModelAuthConfirmMode {
+pub enum AlipayTradePayAuthConfirmMode {
     /// `COMPLETE`
     Complete,
     /// `NOT_COMPLETE`
@@ -4744,7 +4741,7 @@ pub enum AlipayTradePayModelAuthConfirmMode {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradePayModelAuthConfirmMode {
+impl AlipayTradePayAuthConfirmMode {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4761,7 +4758,7 @@ impl AlipayTradePayModelAuthConfirmMode {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradePayModelAuthConfirmMode {
+impl ::std::convert::From<&str> for AlipayTradePayAuthConfirmMode {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -4771,7 +4768,7 @@ impl ::std::convert::From<&str> for AlipayTradePayModelAuthConfirmMode {
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for AlipayTradePayModelAuthConfirmMode {
+impl ::std::convert::From<::std::string::String> for AlipayTradePayAuthConfirmMode {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -4779,12 +4776,12 @@ impl ::std::convert::From<::std::string::String> for AlipayTradePayModelAuthConf
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradePayModelAuthConfirmMode {
+impl ::std::fmt::Display for AlipayTradePayAuthConfirmMode {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradePayModelAuthConfirmMode {
+impl ::serde::Serialize for AlipayTradePayAuthConfirmMode {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -4792,7 +4789,7 @@ impl ::serde::Serialize for AlipayTradePayModelAuthConfirmMode {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradePayModelAuthConfirmMode {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePayAuthConfirmMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -4813,7 +4810,7 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradePayModelAuthConfirmMode {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradePayModelScene {
+pub enum AlipayTradePayScene {
     /// `bar_code`
     BarCode,
     /// `security_code`
@@ -4821,7 +4818,7 @@ pub enum AlipayTradePayModelScene {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradePayModelScene {
+impl AlipayTradePayScene {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4838,7 +4835,7 @@ impl AlipayTradePayModelScene {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradePayModelScene {
+impl ::std::convert::From<&str> for AlipayTradePayScene {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -4848,7 +4845,7 @@ impl ::std::convert::From<&str> for AlipayTradePayModelScene {
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for AlipayTradePayModelScene {
+impl ::std::convert::From<::std::string::String> for AlipayTradePayScene {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -4856,12 +4853,12 @@ impl ::std::convert::From<::std::string::String> for AlipayTradePayModelScene {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradePayModelScene {
+impl ::std::fmt::Display for AlipayTradePayScene {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradePayModelScene {
+impl ::serde::Serialize for AlipayTradePayScene {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -4869,7 +4866,7 @@ impl ::serde::Serialize for AlipayTradePayModelScene {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradePayModelScene {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePayScene {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -4948,7 +4945,7 @@ pub struct AlipayTradePayResponse {
     ///
     /// Wire name `buyer_user_type`; one of `CORPORATE`, `PRIVATE`; max length 18; example `PRIVATE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub buyer_user_type: ::std::option::Option<AlipayTradePayResponseModelBuyerUserType>,
+    pub buyer_user_type: ::std::option::Option<AlipayTradePayResponseBuyerUserType>,
     /// 是否可以转为app支付
     ///
     /// Wire name `can_turn_to_app_pay`; example `Y`.
@@ -5134,7 +5131,7 @@ pub struct AlipayTradePayResponse {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradePayResponseModelBuyerUserType {
+pub enum AlipayTradePayResponseBuyerUserType {
     /// `CORPORATE`
     Corporate,
     /// `PRIVATE`
@@ -5142,7 +5139,7 @@ pub enum AlipayTradePayResponseModelBuyerUserType {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradePayResponseModelBuyerUserType {
+impl AlipayTradePayResponseBuyerUserType {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -5159,7 +5156,7 @@ impl AlipayTradePayResponseModelBuyerUserType {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradePayResponseModelBuyerUserType {
+impl ::std::convert::From<&str> for AlipayTradePayResponseBuyerUserType {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -5170,7 +5167,7 @@ impl ::std::convert::From<&str> for AlipayTradePayResponseModelBuyerUserType {
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayTradePayResponseModelBuyerUserType {
+for AlipayTradePayResponseBuyerUserType {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -5178,12 +5175,12 @@ for AlipayTradePayResponseModelBuyerUserType {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradePayResponseModelBuyerUserType {
+impl ::std::fmt::Display for AlipayTradePayResponseBuyerUserType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradePayResponseModelBuyerUserType {
+impl ::serde::Serialize for AlipayTradePayResponseBuyerUserType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -5191,7 +5188,7 @@ impl ::serde::Serialize for AlipayTradePayResponseModelBuyerUserType {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradePayResponseModelBuyerUserType {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePayResponseBuyerUserType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -5240,7 +5237,7 @@ pub struct AlipayTradeQueryResponse {
     /// Wire name `additional_status`; one of `SELLER_NOT_RECEIVED`; example `SELLER_NOT_RECEIVED`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub additional_status: ::std::option::Option<
-        AlipayTradeQueryResponseModelAdditionalStatus,
+        AlipayTradeQueryResponseAdditionalStatus,
     >,
     /// 支付宝店铺编号
     ///
@@ -5306,14 +5303,12 @@ pub struct AlipayTradeQueryResponse {
     ///
     /// Wire name `buyer_user_type`; one of `CORPORATE`, `PRIVATE`; max length 18; example `PRIVATE`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub buyer_user_type: ::std::option::Option<
-        AlipayTradeQueryResponseModelBuyerUserType,
-    >,
+    pub buyer_user_type: ::std::option::Option<AlipayTradeQueryResponseBuyerUserType>,
     /// 收银台类型
     ///
     /// Wire name `cashier_type`; one of `APP`, `WAP`; example `APP`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cashier_type: ::std::option::Option<AlipayTradeQueryResponseModelCashierType>,
+    pub cashier_type: ::std::option::Option<AlipayTradeQueryResponseCashierType>,
     /// 该笔交易针对收款方的收费金额
     ///
     /// Wire name `charge_amount`; max length 11; example `8.88`.
@@ -5550,7 +5545,7 @@ pub struct AlipayTradeQueryResponse {
     /// 交易状态
     ///
     /// Wire name `trade_status`; required; one of `WAIT_BUYER_PAY`, `TRADE_CLOSED`, `TRADE_SUCCESS`, `TRADE_FINISHED`; max length 32; example `TRADE_SUCCESS`.
-    pub trade_status: AlipayTradeQueryResponseModelTradeStatus,
+    pub trade_status: AlipayTradeQueryResponseTradeStatus,
     /// 标价币种
     ///
     /// Wire name `trans_currency`; max length 8; example `TWD`.
@@ -5578,13 +5573,13 @@ pub struct AlipayTradeQueryResponse {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeQueryResponseModelAdditionalStatus {
+pub enum AlipayTradeQueryResponseAdditionalStatus {
     /// `SELLER_NOT_RECEIVED`
     SellerNotReceived,
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeQueryResponseModelAdditionalStatus {
+impl AlipayTradeQueryResponseAdditionalStatus {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -5599,7 +5594,7 @@ impl AlipayTradeQueryResponseModelAdditionalStatus {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelAdditionalStatus {
+impl ::std::convert::From<&str> for AlipayTradeQueryResponseAdditionalStatus {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -5610,7 +5605,7 @@ impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelAdditionalStatu
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayTradeQueryResponseModelAdditionalStatus {
+for AlipayTradeQueryResponseAdditionalStatus {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -5618,12 +5613,12 @@ for AlipayTradeQueryResponseModelAdditionalStatus {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeQueryResponseModelAdditionalStatus {
+impl ::std::fmt::Display for AlipayTradeQueryResponseAdditionalStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeQueryResponseModelAdditionalStatus {
+impl ::serde::Serialize for AlipayTradeQueryResponseAdditionalStatus {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -5631,7 +5626,7 @@ impl ::serde::Serialize for AlipayTradeQueryResponseModelAdditionalStatus {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseModelAdditionalStatus {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseAdditionalStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -5652,7 +5647,7 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseModelAdditionalS
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeQueryResponseModelBuyerUserType {
+pub enum AlipayTradeQueryResponseBuyerUserType {
     /// `CORPORATE`
     Corporate,
     /// `PRIVATE`
@@ -5660,7 +5655,7 @@ pub enum AlipayTradeQueryResponseModelBuyerUserType {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeQueryResponseModelBuyerUserType {
+impl AlipayTradeQueryResponseBuyerUserType {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -5677,7 +5672,7 @@ impl AlipayTradeQueryResponseModelBuyerUserType {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelBuyerUserType {
+impl ::std::convert::From<&str> for AlipayTradeQueryResponseBuyerUserType {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -5688,7 +5683,7 @@ impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelBuyerUserType {
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayTradeQueryResponseModelBuyerUserType {
+for AlipayTradeQueryResponseBuyerUserType {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -5696,12 +5691,12 @@ for AlipayTradeQueryResponseModelBuyerUserType {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeQueryResponseModelBuyerUserType {
+impl ::std::fmt::Display for AlipayTradeQueryResponseBuyerUserType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeQueryResponseModelBuyerUserType {
+impl ::serde::Serialize for AlipayTradeQueryResponseBuyerUserType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -5709,7 +5704,7 @@ impl ::serde::Serialize for AlipayTradeQueryResponseModelBuyerUserType {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseModelBuyerUserType {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseBuyerUserType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -5730,7 +5725,7 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseModelBuyerUserTy
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeQueryResponseModelCashierType {
+pub enum AlipayTradeQueryResponseCashierType {
     /// `APP`
     App,
     /// `WAP`
@@ -5738,7 +5733,7 @@ pub enum AlipayTradeQueryResponseModelCashierType {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeQueryResponseModelCashierType {
+impl AlipayTradeQueryResponseCashierType {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -5755,7 +5750,7 @@ impl AlipayTradeQueryResponseModelCashierType {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelCashierType {
+impl ::std::convert::From<&str> for AlipayTradeQueryResponseCashierType {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -5766,7 +5761,7 @@ impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelCashierType {
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayTradeQueryResponseModelCashierType {
+for AlipayTradeQueryResponseCashierType {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -5774,12 +5769,12 @@ for AlipayTradeQueryResponseModelCashierType {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeQueryResponseModelCashierType {
+impl ::std::fmt::Display for AlipayTradeQueryResponseCashierType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeQueryResponseModelCashierType {
+impl ::serde::Serialize for AlipayTradeQueryResponseCashierType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -5787,7 +5782,7 @@ impl ::serde::Serialize for AlipayTradeQueryResponseModelCashierType {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseModelCashierType {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseCashierType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -5808,7 +5803,7 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseModelCashierType
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeQueryResponseModelTradeStatus {
+pub enum AlipayTradeQueryResponseTradeStatus {
     /// `WAIT_BUYER_PAY`
     WaitBuyerPay,
     /// `TRADE_CLOSED`
@@ -5820,7 +5815,7 @@ pub enum AlipayTradeQueryResponseModelTradeStatus {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeQueryResponseModelTradeStatus {
+impl AlipayTradeQueryResponseTradeStatus {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -5841,7 +5836,7 @@ impl AlipayTradeQueryResponseModelTradeStatus {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelTradeStatus {
+impl ::std::convert::From<&str> for AlipayTradeQueryResponseTradeStatus {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -5852,7 +5847,7 @@ impl ::std::convert::From<&str> for AlipayTradeQueryResponseModelTradeStatus {
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayTradeQueryResponseModelTradeStatus {
+for AlipayTradeQueryResponseTradeStatus {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -5860,12 +5855,12 @@ for AlipayTradeQueryResponseModelTradeStatus {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeQueryResponseModelTradeStatus {
+impl ::std::fmt::Display for AlipayTradeQueryResponseTradeStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeQueryResponseModelTradeStatus {
+impl ::serde::Serialize for AlipayTradeQueryResponseTradeStatus {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -5873,7 +5868,7 @@ impl ::serde::Serialize for AlipayTradeQueryResponseModelTradeStatus {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseModelTradeStatus {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseTradeStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -5894,7 +5889,7 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryResponseModelTradeStatus
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeRefundModelRefundAdvanceAccountType {
+pub enum AlipayTradeRefundRefundAdvanceAccountType {
     /// `default`
     Default,
     /// `userId`
@@ -5904,7 +5899,7 @@ pub enum AlipayTradeRefundModelRefundAdvanceAccountType {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeRefundModelRefundAdvanceAccountType {
+impl AlipayTradeRefundRefundAdvanceAccountType {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -5923,7 +5918,7 @@ impl AlipayTradeRefundModelRefundAdvanceAccountType {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeRefundModelRefundAdvanceAccountType {
+impl ::std::convert::From<&str> for AlipayTradeRefundRefundAdvanceAccountType {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -5934,7 +5929,7 @@ impl ::std::convert::From<&str> for AlipayTradeRefundModelRefundAdvanceAccountTy
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayTradeRefundModelRefundAdvanceAccountType {
+for AlipayTradeRefundRefundAdvanceAccountType {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -5942,12 +5937,12 @@ for AlipayTradeRefundModelRefundAdvanceAccountType {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeRefundModelRefundAdvanceAccountType {
+impl ::std::fmt::Display for AlipayTradeRefundRefundAdvanceAccountType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeRefundModelRefundAdvanceAccountType {
+impl ::serde::Serialize for AlipayTradeRefundRefundAdvanceAccountType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -5955,7 +5950,7 @@ impl ::serde::Serialize for AlipayTradeRefundModelRefundAdvanceAccountType {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundModelRefundAdvanceAccountType {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundRefundAdvanceAccountType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -5976,7 +5971,7 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundModelRefundAdvanceAccou
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeRefundModelRefundTransOutType {
+pub enum AlipayTradeRefundRefundTransOutType {
     /// `userId`
     UserId,
     /// `loginName`
@@ -5984,7 +5979,7 @@ pub enum AlipayTradeRefundModelRefundTransOutType {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeRefundModelRefundTransOutType {
+impl AlipayTradeRefundRefundTransOutType {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -6001,7 +5996,7 @@ impl AlipayTradeRefundModelRefundTransOutType {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeRefundModelRefundTransOutType {
+impl ::std::convert::From<&str> for AlipayTradeRefundRefundTransOutType {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -6012,7 +6007,7 @@ impl ::std::convert::From<&str> for AlipayTradeRefundModelRefundTransOutType {
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayTradeRefundModelRefundTransOutType {
+for AlipayTradeRefundRefundTransOutType {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -6020,12 +6015,12 @@ for AlipayTradeRefundModelRefundTransOutType {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeRefundModelRefundTransOutType {
+impl ::std::fmt::Display for AlipayTradeRefundRefundTransOutType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeRefundModelRefundTransOutType {
+impl ::serde::Serialize for AlipayTradeRefundRefundTransOutType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -6033,7 +6028,7 @@ impl ::serde::Serialize for AlipayTradeRefundModelRefundTransOutType {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundModelRefundTransOutType {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundRefundTransOutType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -6071,7 +6066,7 @@ pub struct AlipayTradeRefundResponse {
     /// 本次退款是否发生了资金变化
     ///
     /// Wire name `fund_change`; required; one of `Y`, `N`; max length 10; example `Y`.
-    pub fund_change: AlipayTradeRefundResponseModelFundChange,
+    pub fund_change: AlipayTradeRefundResponseFundChange,
     /// 退款支付时间
     ///
     /// Wire name `gmt_refund_pay`; max length 32; example `2014-11-27 15:45:57`.
@@ -6081,9 +6076,7 @@ pub struct AlipayTradeRefundResponse {
     ///
     /// Wire name `has_deposit_back`; one of `true`, `false`; example `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub has_deposit_back: ::std::option::Option<
-        AlipayTradeRefundResponseModelHasDepositBack,
-    >,
+    pub has_deposit_back: ::std::option::Option<AlipayTradeRefundResponseHasDepositBack>,
     /// 买家支付宝用户号
     ///
     /// Wire name `open_id`; example `074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5`.
@@ -6187,7 +6180,7 @@ pub struct AlipayTradeRefundResponse {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeRefundResponseModelFundChange {
+pub enum AlipayTradeRefundResponseFundChange {
     /// `Y`
     Y,
     /// `N`
@@ -6195,7 +6188,7 @@ pub enum AlipayTradeRefundResponseModelFundChange {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeRefundResponseModelFundChange {
+impl AlipayTradeRefundResponseFundChange {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -6212,7 +6205,7 @@ impl AlipayTradeRefundResponseModelFundChange {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeRefundResponseModelFundChange {
+impl ::std::convert::From<&str> for AlipayTradeRefundResponseFundChange {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -6223,7 +6216,7 @@ impl ::std::convert::From<&str> for AlipayTradeRefundResponseModelFundChange {
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayTradeRefundResponseModelFundChange {
+for AlipayTradeRefundResponseFundChange {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -6231,12 +6224,12 @@ for AlipayTradeRefundResponseModelFundChange {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeRefundResponseModelFundChange {
+impl ::std::fmt::Display for AlipayTradeRefundResponseFundChange {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeRefundResponseModelFundChange {
+impl ::serde::Serialize for AlipayTradeRefundResponseFundChange {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -6244,7 +6237,7 @@ impl ::serde::Serialize for AlipayTradeRefundResponseModelFundChange {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundResponseModelFundChange {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundResponseFundChange {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -6265,7 +6258,7 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundResponseModelFundChange
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeRefundResponseModelHasDepositBack {
+pub enum AlipayTradeRefundResponseHasDepositBack {
     /// `true`
     True,
     /// `false`
@@ -6273,7 +6266,7 @@ pub enum AlipayTradeRefundResponseModelHasDepositBack {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeRefundResponseModelHasDepositBack {
+impl AlipayTradeRefundResponseHasDepositBack {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -6290,7 +6283,7 @@ impl AlipayTradeRefundResponseModelHasDepositBack {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeRefundResponseModelHasDepositBack {
+impl ::std::convert::From<&str> for AlipayTradeRefundResponseHasDepositBack {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -6301,7 +6294,7 @@ impl ::std::convert::From<&str> for AlipayTradeRefundResponseModelHasDepositBack
     }
 }
 impl ::std::convert::From<::std::string::String>
-for AlipayTradeRefundResponseModelHasDepositBack {
+for AlipayTradeRefundResponseHasDepositBack {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -6309,12 +6302,12 @@ for AlipayTradeRefundResponseModelHasDepositBack {
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeRefundResponseModelHasDepositBack {
+impl ::std::fmt::Display for AlipayTradeRefundResponseHasDepositBack {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeRefundResponseModelHasDepositBack {
+impl ::serde::Serialize for AlipayTradeRefundResponseHasDepositBack {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -6322,7 +6315,7 @@ impl ::serde::Serialize for AlipayTradeRefundResponseModelHasDepositBack {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundResponseModelHasDepositBack {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundResponseHasDepositBack {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -6343,7 +6336,7 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundResponseModelHasDeposit
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeWapPayModelGoodsType {
+pub enum AlipayTradeWapPayGoodsType {
     /// `0`
     V0,
     /// `1`
@@ -6351,7 +6344,7 @@ pub enum AlipayTradeWapPayModelGoodsType {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeWapPayModelGoodsType {
+impl AlipayTradeWapPayGoodsType {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -6368,7 +6361,7 @@ impl AlipayTradeWapPayModelGoodsType {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeWapPayModelGoodsType {
+impl ::std::convert::From<&str> for AlipayTradeWapPayGoodsType {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -6378,7 +6371,7 @@ impl ::std::convert::From<&str> for AlipayTradeWapPayModelGoodsType {
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for AlipayTradeWapPayModelGoodsType {
+impl ::std::convert::From<::std::string::String> for AlipayTradeWapPayGoodsType {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -6386,12 +6379,12 @@ impl ::std::convert::From<::std::string::String> for AlipayTradeWapPayModelGoods
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeWapPayModelGoodsType {
+impl ::std::fmt::Display for AlipayTradeWapPayGoodsType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeWapPayModelGoodsType {
+impl ::serde::Serialize for AlipayTradeWapPayGoodsType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -6399,7 +6392,7 @@ impl ::serde::Serialize for AlipayTradeWapPayModelGoodsType {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeWapPayModelGoodsType {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeWapPayGoodsType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -6420,13 +6413,13 @@ impl<'de> ::serde::Deserialize<'de> for AlipayTradeWapPayModelGoodsType {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum AlipayTradeWapPayModelProductCode {
+pub enum AlipayTradeWapPayProductCode {
     /// `QUICK_WAP_WAY`
     QuickWapWay,
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl AlipayTradeWapPayModelProductCode {
+impl AlipayTradeWapPayProductCode {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -6441,7 +6434,7 @@ impl AlipayTradeWapPayModelProductCode {
         }
     }
 }
-impl ::std::convert::From<&str> for AlipayTradeWapPayModelProductCode {
+impl ::std::convert::From<&str> for AlipayTradeWapPayProductCode {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -6451,7 +6444,7 @@ impl ::std::convert::From<&str> for AlipayTradeWapPayModelProductCode {
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for AlipayTradeWapPayModelProductCode {
+impl ::std::convert::From<::std::string::String> for AlipayTradeWapPayProductCode {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -6459,12 +6452,12 @@ impl ::std::convert::From<::std::string::String> for AlipayTradeWapPayModelProdu
         }
     }
 }
-impl ::std::fmt::Display for AlipayTradeWapPayModelProductCode {
+impl ::std::fmt::Display for AlipayTradeWapPayProductCode {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for AlipayTradeWapPayModelProductCode {
+impl ::serde::Serialize for AlipayTradeWapPayProductCode {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -6472,7 +6465,7 @@ impl ::serde::Serialize for AlipayTradeWapPayModelProductCode {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AlipayTradeWapPayModelProductCode {
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeWapPayProductCode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {

@@ -177,7 +177,7 @@ impl Plan {
             }
             let name = match owned.get(&key) {
                 Some(n) => n.clone(),
-                None => type_ns.claim(sanitize(&key, Case::UpperCamel, "Model")),
+                None => type_ns.claim(sanitize(&type_base(&key), Case::UpperCamel, "Model")),
             };
             let home = if r.families.len() == 1 {
                 Home::Family(r.families.iter().next().cloned().unwrap_or_default())
@@ -306,4 +306,17 @@ fn recursive_fields(api: &Api, types: &BTreeMap<String, TypePlan>) -> BTreeSet<(
         }
     }
     out
+}
+
+/// The base of a schema's Rust name. An inline schema `Owner.field` is named after its owner
+/// without the spec's `Model` suffix, as the owner's own type is: the `trade_status` enum of
+/// `AlipayTradeQueryResponseModel` is `AlipayTradeQueryResponseTradeStatus`.
+fn type_base(key: &str) -> String {
+    match key.split_once('.') {
+        Some((owner, field)) => {
+            let owner = owner.strip_suffix("Model").unwrap_or(owner);
+            format!("{owner}_{field}")
+        }
+        None => key.to_string(),
+    }
 }

@@ -63,7 +63,7 @@ fn request_serializes_by_wire_name() {
 
 #[test]
 fn open_enums_keep_unknown_values() {
-    use demo_trade::DemoTradeCreateResponseModelTradeStatus as Status;
+    use demo_trade::DemoTradeCreateResponseTradeStatus as Status;
     let resp: demo_trade::DemoTradeCreateResponse = serde_json::from_value(json!({
         "trade_no": "2013",
         "trade_status": "TRADE_FINISHED",
@@ -82,8 +82,7 @@ fn open_enums_keep_unknown_values() {
     assert_eq!(Status::from("WAIT_BUYER_PAY"), Status::WaitBuyerPay);
     assert_eq!(Status::TradeSuccess.to_string(), "TRADE_SUCCESS");
     assert_eq!(
-        demo_trade::DemoTradeCreateModelType::from("app-key-security-risk, app-cert-expired")
-            .as_str(),
+        demo_trade::DemoTradeCreateType::from("app-key-security-risk, app-cert-expired").as_str(),
         "app-key-security-risk, app-cert-expired"
     );
 }

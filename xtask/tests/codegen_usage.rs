@@ -11,7 +11,7 @@ use alipay_sdk::alipay_trade::{
     AlipayTradeAppPayRequest, AlipayTradeCancelRequest, AlipayTradeCloseRequest,
     AlipayTradeCreateRequest, AlipayTradePagePayRequest, AlipayTradePayRequest,
     AlipayTradePrecreateRequest, AlipayTradeQueryRequest, AlipayTradeQueryResponse,
-    AlipayTradeQueryResponseModelTradeStatus, AlipayTradeRefundRequest, AlipayTradeWapPayRequest,
+    AlipayTradeQueryResponseTradeStatus, AlipayTradeRefundRequest, AlipayTradeWapPayRequest,
     GoodsDetail,
 };
 use alipay_sdk::zhima_merchant::ZhimaMerchantOrderRentQueryRequest;
@@ -270,7 +270,7 @@ fn responses_decode_and_keep_unknown_values() {
     .expect("decodes");
     assert_eq!(
         reply.trade_status,
-        AlipayTradeQueryResponseModelTradeStatus::TradeSuccess
+        AlipayTradeQueryResponseTradeStatus::TradeSuccess
     );
     assert_eq!(reply.trade_no, "2013112011001004330000121536");
     let later: AlipayTradeQueryResponse = serde_json::from_value(json!({

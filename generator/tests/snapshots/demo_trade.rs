@@ -32,7 +32,7 @@ pub struct DemoTradeCreateRequest {
     ///
     /// Wire name `type`; one of `NORMAL`, `app-key-security-risk, app-cert-expired`, `借出`, `归还`; example `NORMAL`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub r#type: ::std::option::Option<DemoTradeCreateModelType>,
+    pub r#type: ::std::option::Option<DemoTradeCreateType>,
     /// 首个商品
     ///
     /// Wire name `1st_goods`; example `apple`.
@@ -119,7 +119,7 @@ impl DemoTradeCreateRequest {
     #[must_use]
     pub fn r#type(
         mut self,
-        value: impl ::std::convert::Into<DemoTradeCreateModelType>,
+        value: impl ::std::convert::Into<DemoTradeCreateType>,
     ) -> Self {
         self.r#type = ::std::option::Option::Some(value.into());
         self
@@ -254,7 +254,7 @@ impl DemoGoods {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum DemoTradeCreateModelType {
+pub enum DemoTradeCreateType {
     /// `NORMAL`
     Normal,
     /// `app-key-security-risk, app-cert-expired`
@@ -266,7 +266,7 @@ pub enum DemoTradeCreateModelType {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl DemoTradeCreateModelType {
+impl DemoTradeCreateType {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -291,7 +291,7 @@ impl DemoTradeCreateModelType {
         }
     }
 }
-impl ::std::convert::From<&str> for DemoTradeCreateModelType {
+impl ::std::convert::From<&str> for DemoTradeCreateType {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -301,7 +301,7 @@ impl ::std::convert::From<&str> for DemoTradeCreateModelType {
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for DemoTradeCreateModelType {
+impl ::std::convert::From<::std::string::String> for DemoTradeCreateType {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -309,12 +309,12 @@ impl ::std::convert::From<::std::string::String> for DemoTradeCreateModelType {
         }
     }
 }
-impl ::std::fmt::Display for DemoTradeCreateModelType {
+impl ::std::fmt::Display for DemoTradeCreateType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for DemoTradeCreateModelType {
+impl ::serde::Serialize for DemoTradeCreateType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -322,7 +322,7 @@ impl ::serde::Serialize for DemoTradeCreateModelType {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for DemoTradeCreateModelType {
+impl<'de> ::serde::Deserialize<'de> for DemoTradeCreateType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -351,7 +351,7 @@ pub struct DemoTradeCreateResponse {
     ///
     /// Wire name `trade_status`; one of `WAIT_BUYER_PAY`, `TRADE_SUCCESS`; example `WAIT_BUYER_PAY`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_status: ::std::option::Option<DemoTradeCreateResponseModelTradeStatus>,
+    pub trade_status: ::std::option::Option<DemoTradeCreateResponseTradeStatus>,
     /// `goods`
     ///
     /// Wire name `goods`.
@@ -369,7 +369,7 @@ pub struct DemoTradeCreateResponse {
     ::std::hash::Hash
 )]
 #[non_exhaustive]
-pub enum DemoTradeCreateResponseModelTradeStatus {
+pub enum DemoTradeCreateResponseTradeStatus {
     /// `WAIT_BUYER_PAY`
     WaitBuyerPay,
     /// `TRADE_SUCCESS`
@@ -377,7 +377,7 @@ pub enum DemoTradeCreateResponseModelTradeStatus {
     /// A value this version of the SDK does not know, kept as sent.
     Unknown(::std::string::String),
 }
-impl DemoTradeCreateResponseModelTradeStatus {
+impl DemoTradeCreateResponseTradeStatus {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -394,7 +394,7 @@ impl DemoTradeCreateResponseModelTradeStatus {
         }
     }
 }
-impl ::std::convert::From<&str> for DemoTradeCreateResponseModelTradeStatus {
+impl ::std::convert::From<&str> for DemoTradeCreateResponseTradeStatus {
     fn from(value: &str) -> Self {
         match Self::known(value) {
             ::std::option::Option::Some(known) => known,
@@ -404,8 +404,7 @@ impl ::std::convert::From<&str> for DemoTradeCreateResponseModelTradeStatus {
         }
     }
 }
-impl ::std::convert::From<::std::string::String>
-for DemoTradeCreateResponseModelTradeStatus {
+impl ::std::convert::From<::std::string::String> for DemoTradeCreateResponseTradeStatus {
     fn from(value: ::std::string::String) -> Self {
         match Self::known(&value) {
             ::std::option::Option::Some(known) => known,
@@ -413,12 +412,12 @@ for DemoTradeCreateResponseModelTradeStatus {
         }
     }
 }
-impl ::std::fmt::Display for DemoTradeCreateResponseModelTradeStatus {
+impl ::std::fmt::Display for DemoTradeCreateResponseTradeStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for DemoTradeCreateResponseModelTradeStatus {
+impl ::serde::Serialize for DemoTradeCreateResponseTradeStatus {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
@@ -426,7 +425,7 @@ impl ::serde::Serialize for DemoTradeCreateResponseModelTradeStatus {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for DemoTradeCreateResponseModelTradeStatus {
+impl<'de> ::serde::Deserialize<'de> for DemoTradeCreateResponseTradeStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
