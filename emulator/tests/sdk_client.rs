@@ -462,7 +462,7 @@ async fn page_pay_cashier_redirects_with_signed_return_parameters_and_app_pay_pa
     let emu = Emulator::builder().start().await.unwrap();
     let client = client_for(&emu, RetryPolicy::disabled());
     let req =
-        AlipayTradePagePayRequest::new("PP1", "88.88", "测试 & <商品>", "FAST_INSTANT_TRADE_PAY");
+        AlipayTradePagePayRequest::new("PP1", "FAST_INSTANT_TRADE_PAY", "测试 & <商品>", "88.88");
     let signed = client
         .sign_v2_params(
             <AlipayTradePagePayRequest as ApiRequest>::OPERATION,
@@ -526,7 +526,7 @@ async fn page_pay_cashier_redirects_with_signed_return_parameters_and_app_pay_pa
     assert_eq!(q.trade_status.as_str(), "TRADE_SUCCESS");
 
     // App pay: the order string the merchant app hands to the Alipay app.
-    let app = AlipayTradeAppPayRequest::new("AP1", "1.00", "s");
+    let app = AlipayTradeAppPayRequest::new("AP1", "s", "1.00");
     let signed = client
         .sign_v2_params(
             <AlipayTradeAppPayRequest as ApiRequest>::OPERATION,

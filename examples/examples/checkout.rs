@@ -136,9 +136,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. Page pay: a redirect URL, or an auto-submitting form for the page.
     let order = AlipayTradePagePayRequest::new(
         "CHECKOUT-PAGE-1",
-        "88.88",
-        "Desk lamp",
         "FAST_INSTANT_TRADE_PAY",
+        "Desk lamp",
+        "88.88",
     );
     let url = client.page_pay_url(&order, &options)?;
     let form = client.page_pay_form(&order, &options)?;
@@ -188,7 +188,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     show("notify_url", &n);
 
     // 4. App pay: the order string goes to the Alipay app (here: the emulator's stand-in).
-    let app_order = AlipayTradeAppPayRequest::new("CHECKOUT-APP-1", "9.00", "Coffee beans")
+    let app_order = AlipayTradeAppPayRequest::new("CHECKOUT-APP-1", "Coffee beans", "9.00")
         .product_code("QUICK_MSECURITY_PAY");
     let order_string = client.app_pay_order_string(&app_order, &notify_only)?;
     println!(

@@ -85,8 +85,8 @@ fn v2_sdk_execute_app_pay_through_the_client() {
     let biz = &i["biz_content_object"];
     let request = AlipayTradeAppPayRequest::new(
         s(biz, "out_trade_no"),
-        s(biz, "total_amount"),
         s(biz, "subject"),
+        s(biz, "total_amount"),
     )
     .product_code(s(biz, "product_code"));
     let opts = CallOptions::new().notify_url(s(i, "notify_url"));
@@ -140,9 +140,9 @@ fn v2_page_execute_page_pay_through_the_client() {
     let biz = &i["biz_content_object"];
     let request = AlipayTradePagePayRequest::new(
         s(biz, "out_trade_no"),
-        s(biz, "total_amount"),
-        s(biz, "subject"),
         s(biz, "product_code"),
+        s(biz, "subject"),
+        s(biz, "total_amount"),
     );
     let opts = CallOptions::new()
         .notify_url(s(i, "notify_url"))

@@ -158,7 +158,7 @@ pub struct AlipayPcreditHuabeiAuthOrderUnfreezeRequest {
     pub unfreeze_amount: ::std::string::String,
 }
 impl AlipayPcreditHuabeiAuthOrderUnfreezeRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `agreement_no`, `out_request_no`, `unfreeze_amount`.
     pub fn new(
         agreement_no: impl ::std::convert::Into<::std::string::String>,
         out_request_no: impl ::std::convert::Into<::std::string::String>,

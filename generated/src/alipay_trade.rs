@@ -143,11 +143,11 @@ pub struct AlipayTradeAppPayRequest {
     pub timeout_express: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradeAppPayRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `out_trade_no`, `subject`, `total_amount`.
     pub fn new(
         out_trade_no: impl ::std::convert::Into<::std::string::String>,
-        total_amount: impl ::std::convert::Into<::std::string::String>,
         subject: impl ::std::convert::Into<::std::string::String>,
+        total_amount: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
             out_trade_no: out_trade_no.into(),
@@ -814,7 +814,7 @@ pub struct AlipayTradeCreateRequest {
     pub undiscountable_amount: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradeCreateRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `out_trade_no`, `subject`, `total_amount`.
     pub fn new(
         out_trade_no: impl ::std::convert::Into<::std::string::String>,
         subject: impl ::std::convert::Into<::std::string::String>,
@@ -1357,12 +1357,12 @@ pub struct AlipayTradePagePayRequest {
     pub timeout_express: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradePagePayRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `out_trade_no`, `product_code`, `subject`, `total_amount`.
     pub fn new(
         out_trade_no: impl ::std::convert::Into<::std::string::String>,
-        total_amount: impl ::std::convert::Into<::std::string::String>,
-        subject: impl ::std::convert::Into<::std::string::String>,
         product_code: impl ::std::convert::Into<AlipayTradePagePayProductCode>,
+        subject: impl ::std::convert::Into<::std::string::String>,
+        total_amount: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
             out_trade_no: out_trade_no.into(),
@@ -1879,7 +1879,7 @@ pub struct AlipayTradePayRequest {
     pub undiscountable_amount: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradePayRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `auth_code`, `out_trade_no`, `scene`, `subject`, `total_amount`.
     pub fn new(
         auth_code: impl ::std::convert::Into<::std::string::String>,
         out_trade_no: impl ::std::convert::Into<::std::string::String>,
@@ -2489,7 +2489,7 @@ pub struct AlipayTradePrecreateRequest {
     pub undiscountable_amount: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradePrecreateRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `out_trade_no`, `subject`, `total_amount`.
     pub fn new(
         out_trade_no: impl ::std::convert::Into<::std::string::String>,
         subject: impl ::std::convert::Into<::std::string::String>,
@@ -3049,7 +3049,7 @@ pub struct AlipayTradeRefundRequest {
     pub trade_no: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradeRefundRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `refund_amount`.
     pub fn new(refund_amount: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self {
             goods_detail: ::std::option::Option::None,
@@ -3416,12 +3416,12 @@ pub struct AlipayTradeWapPayRequest {
     pub timeout_express: ::std::option::Option<::std::string::String>,
 }
 impl AlipayTradeWapPayRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `out_trade_no`, `product_code`, `subject`, `total_amount`.
     pub fn new(
         out_trade_no: impl ::std::convert::Into<::std::string::String>,
-        total_amount: impl ::std::convert::Into<::std::string::String>,
-        subject: impl ::std::convert::Into<::std::string::String>,
         product_code: impl ::std::convert::Into<AlipayTradeWapPayProductCode>,
+        subject: impl ::std::convert::Into<::std::string::String>,
+        total_amount: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
             out_trade_no: out_trade_no.into(),
@@ -7759,7 +7759,7 @@ pub struct GoodsDetail {
     pub goods_ean_id: ::std::option::Option<::std::string::String>,
 }
 impl GoodsDetail {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `goods_id`, `goods_name`, `price`, `quantity`.
     pub fn new(
         goods_id: impl ::std::convert::Into<::std::string::String>,
         goods_name: impl ::std::convert::Into<::std::string::String>,
@@ -9213,7 +9213,7 @@ pub struct RoyaltyDetailInfos {
     pub trans_out_type: ::std::option::Option<RoyaltyDetailInfosTransOutType>,
 }
 impl RoyaltyDetailInfos {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `amount`.
     pub fn new(amount: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self {
             amount: amount.into(),
@@ -9613,7 +9613,7 @@ pub struct SettleDetailInfo {
     pub trans_in_type: SettleDetailInfoTransInType,
 }
 impl SettleDetailInfo {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `amount`, `trans_in_type`.
     pub fn new(
         amount: impl ::std::convert::Into<::std::string::String>,
         trans_in_type: impl ::std::convert::Into<SettleDetailInfoTransInType>,
@@ -9875,7 +9875,7 @@ pub struct SettleInfo {
     pub settle_period_time: ::std::option::Option<::std::string::String>,
 }
 impl SettleInfo {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `settle_detail_infos`.
     pub fn new(
         settle_detail_infos: impl ::std::convert::Into<::std::vec::Vec<SettleDetailInfo>>,
     ) -> Self {
@@ -10234,7 +10234,7 @@ pub struct SubMerchant {
     pub merchant_type: ::std::option::Option<SubMerchantMerchantType>,
 }
 impl SubMerchant {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `merchant_id`.
     pub fn new(merchant_id: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self {
             merchant_id: merchant_id.into(),

@@ -22,7 +22,7 @@ pub struct ZhimaMerchantOrderRentQueryRequest {
     pub product_code: ::std::string::String,
 }
 impl ZhimaMerchantOrderRentQueryRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `out_order_no`, `product_code`.
     pub fn new(
         out_order_no: impl ::std::convert::Into<::std::string::String>,
         product_code: impl ::std::convert::Into<::std::string::String>,

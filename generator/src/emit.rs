@@ -465,7 +465,10 @@ impl<'a> Ctx<'a> {
                     }
                 };
                 if f.required {
-                    params.push(quote!(#fident: impl ::std::convert::Into<#ty>));
+                    params.push((
+                        f.wire_name.clone(),
+                        quote!(#fident: impl ::std::convert::Into<#ty>),
+                    ));
                     let init = wrap(quote!(#fident.into()));
                     inits.push(quote!(#fident: #init));
                 } else {
@@ -487,6 +490,11 @@ impl<'a> Ctx<'a> {
                     }
                 });
             }
+            // One rule for every model: `new` takes the required fields in alphabetical order
+            // of their wire names, whatever order the spec lists them in.
+            params.sort_by(|a, b| a.0.cmp(&b.0));
+            let order: Vec<String> = params.iter().map(|(w, _)| format!("`{w}`")).collect();
+            let params: Vec<TokenStream> = params.into_iter().map(|(_, p)| p).collect();
             let allow = if params.len() > 7 {
                 quote!(#[allow(clippy::too_many_arguments)])
             } else {
@@ -495,7 +503,10 @@ impl<'a> Ctx<'a> {
             let new_doc = if params.is_empty() {
                 " Creates the model; every field is optional.".to_string()
             } else {
-                " Creates the model from its required fields.".to_string()
+                format!(
+                    " Creates the model from its required fields, in alphabetical order: {}.",
+                    order.join(", ")
+                )
             };
             out.extend(quote! {
                 impl #ident {

@@ -168,16 +168,19 @@ fn client_executed_pay_operations() {
     }
     let page = AlipayTradePagePayRequest::new(
         "20150320010101001",
-        "88.88",
-        "Iphone6 16G",
         "FAST_INSTANT_TRADE_PAY",
+        "Iphone6 16G",
+        "88.88",
     );
+    assert_eq!(wire(&page)["total_amount"], "88.88");
+    assert_eq!(wire(&page)["subject"], "Iphone6 16G");
     assert_eq!(wire(&page)["product_code"], "FAST_INSTANT_TRADE_PAY");
     let wap =
-        AlipayTradeWapPayRequest::new("20150320010101001", "88.88", "Iphone6 16G", "QUICK_WAP_WAY");
+        AlipayTradeWapPayRequest::new("20150320010101001", "QUICK_WAP_WAY", "Iphone6 16G", "88.88");
     assert_eq!(wire(&wap)["product_code"], "QUICK_WAP_WAY");
-    let app = AlipayTradeAppPayRequest::new("20150320010101001", "88.88", "Iphone6 16G");
+    let app = AlipayTradeAppPayRequest::new("20150320010101001", "Iphone6 16G", "88.88");
     assert_eq!(wire(&app)["total_amount"], "88.88");
+    assert_eq!(wire(&app)["subject"], "Iphone6 16G");
 }
 
 #[test]

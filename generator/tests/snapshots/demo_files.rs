@@ -28,7 +28,7 @@ pub struct DemoFilesQueryRequest {
     pub self_: ::std::option::Option<bool>,
 }
 impl DemoFilesQueryRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `file_id`.
     pub fn new(file_id: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self {
             file_id: file_id.into(),

@@ -23,7 +23,7 @@ pub struct DemoLegacyOrderQueryRequest {
     pub notify_channel: ::std::option::Option<::std::string::String>,
 }
 impl DemoLegacyOrderQueryRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `order_no`.
     pub fn new(order_no: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self {
             order_no: order_no.into(),

@@ -18,7 +18,7 @@ pub struct DemoOtherRefundCancelRequest {
     pub refund_id: ::std::string::String,
 }
 impl DemoOtherRefundCancelRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `refund_id`.
     pub fn new(refund_id: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self {
             refund_id: refund_id.into(),

@@ -18,7 +18,7 @@ pub struct DemoSharedPayRequest {
     pub amount: crate::shared::DemoMoney,
 }
 impl DemoSharedPayRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `amount`.
     pub fn new(amount: impl ::std::convert::Into<crate::shared::DemoMoney>) -> Self {
         Self { amount: amount.into() }
     }

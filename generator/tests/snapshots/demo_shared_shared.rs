@@ -22,7 +22,7 @@ pub struct DemoMoney {
     pub currency: ::std::option::Option<DemoMoneyCurrency>,
 }
 impl DemoMoney {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `value`.
     pub fn new(value: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self {
             value: value.into(),

@@ -70,7 +70,7 @@ pub struct DemoTradeCreateRequest {
     >,
 }
 impl DemoTradeCreateRequest {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `out_trade_no`, `total_amount`.
     pub fn new(
         out_trade_no: impl ::std::convert::Into<::std::string::String>,
         total_amount: impl ::std::convert::Into<::std::string::String>,
@@ -217,7 +217,7 @@ pub struct DemoGoods {
     pub price: ::std::option::Option<::std::string::String>,
 }
 impl DemoGoods {
-    /// Creates the model from its required fields.
+    /// Creates the model from its required fields, in alphabetical order: `goods_id`.
     pub fn new(goods_id: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self {
             goods_id: goods_id.into(),
