@@ -6,6 +6,7 @@
 //! ```
 
 use alipay_emulator::{test_keys, Emulator};
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -95,7 +96,7 @@ async fn main() -> ExitCode {
     let (builder, custom_keys) = match parse(std::env::args().skip(1).collect()) {
         Ok(b) => b,
         Err(e) if e.is_empty() => {
-            println!("{USAGE}");
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(e) => {
@@ -110,27 +111,44 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("listening on {}", emu.base_url());
-    println!("  v2 gateway:  {}", emu.gateway_url());
-    println!("  v3 base URL: {}", emu.base_url());
-    println!(
+    // The banner goes to stdout; a reader that went away (`| head`) is not an error.
+    let mut out = std::io::stdout().lock();
+    macro_rules! say {
+        ($out:expr, $($arg:tt)*) => {
+            let _ = writeln!($out, $($arg)*);
+        };
+    }
+    say!(out, "listening on {}", emu.base_url());
+    say!(out, "  v2 gateway:  {}", emu.gateway_url());
+    say!(out, "  v3 base URL: {}", emu.base_url());
+    say!(
+        out,
         "  control API: {}/ (see GET {}/keys)",
         emu.control_url(),
         emu.control_url()
     );
-    println!("  app id:      {}", emu.app_id());
+    say!(out, "  app id:      {}", emu.app_id());
     if let Some(sn) = emu.alipay_cert_sn() {
-        println!("  certificate mode, alipay_cert_sn {sn}");
+        say!(out, "  certificate mode, alipay_cert_sn {sn}");
     }
     if !custom_keys {
-        println!(
+        say!(
+            out,
             "  built-in throwaway test keys (never use them outside tests): {}",
             test_keys::DIR
         );
-        println!("    app private key:    app_private_key.pem   (the client signs with it)");
-        println!("    alipay public key:  alipay_public_key.pem (the client verifies with it)");
-        println!("    certificates:       certs/ (appCertPublicKey.crt, alipayCertPublicKey_RSA2.crt, alipayRootCert_with_r2.crt)");
+        say!(
+            out,
+            "    app private key:    app_private_key.pem   (the client signs with it)"
+        );
+        say!(
+            out,
+            "    alipay public key:  alipay_public_key.pem (the client verifies with it)"
+        );
+        say!(out, "    certificates:       certs/ (appCertPublicKey.crt, alipayCertPublicKey_RSA2.crt, alipayRootCert_with_r2.crt)");
     }
+    let _ = out.flush();
+    drop(out);
     let _ = tokio::signal::ctrl_c().await;
     emu.shutdown();
     ExitCode::SUCCESS
