@@ -240,9 +240,10 @@ impl TradeNotification {
     /// acknowledged). Answer a repeat with [`ACK`] without acting on it again.
     ///
     /// The id is recorded when this returns `true`: if handling the first delivery then
-    /// fails, its repeat counts as seen. Keep the business update itself idempotent (a trade
-    /// that is already paid stays paid) and use this in-memory record as the fast path; an
-    /// application with several instances keeps the record in its database instead.
+    /// fails, call [`SeenNotifyIds::forget`] and do not acknowledge, so that Alipay's repeat
+    /// is handled again. Keep the business update itself idempotent (a trade that is already
+    /// paid stays paid) and use this in-memory record as the fast path; an application with
+    /// several instances keeps the record in its database instead.
     pub fn first_delivery(&self, seen: &SeenNotifyIds) -> bool {
         seen.first_time(&self.notify_id)
     }

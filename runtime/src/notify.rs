@@ -539,11 +539,41 @@ impl SeenNotifyIds {
         }
         true
     }
+
+    /// Forgets `notify_id`, so that its next delivery counts as the first again: call it when
+    /// handling the first delivery failed (and the notification was not acknowledged).
+    pub fn forget(&self, notify_id: &str) {
+        let mut guard = match self.inner.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (set, order) = &mut *guard;
+        if set.remove(notify_id) {
+            order.retain(|id| id != notify_id);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seen_ids_repeat_forget_and_evict() {
+        let seen = SeenNotifyIds::new(2);
+        assert!(seen.first_time("a"));
+        assert!(!seen.first_time("a"));
+        seen.forget("a");
+        assert!(seen.first_time("a"), "a forgotten id counts as new again");
+        assert!(seen.first_time("b"));
+        assert!(
+            seen.first_time("c"),
+            "capacity 2: the oldest, a, is evicted"
+        );
+        assert!(seen.first_time("a"));
+        assert!(!seen.first_time("c"));
+        seen.forget("never-seen");
+    }
 
     #[test]
     fn decoding_once() {
