@@ -370,6 +370,40 @@ async fn fault_modes_give_typed_errors_or_safe_retries() {
         .unwrap_err();
     assert!(e.outcome_unknown(), "{e:?}");
     assert_eq!(emu.trade("F-pay").unwrap()["trade_status"], "TRADE_SUCCESS");
+
+    // A refund carries its idempotency key: after a reset (the refund was made, the answer
+    // lost) the client repeats it with the same out_request_no, and Alipay refunds once.
+    emu.inject(
+        FaultRule::always(Fault::ConnectionReset)
+            .method("alipay.trade.refund")
+            .once(),
+    );
+    let refund = AlipayTradeRefundRequest::new("1.00")
+        .out_trade_no("F-pay")
+        .out_request_no("F-R1");
+    let reply = client
+        .call_with(&refund, &CallOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(reply.raw.attempts, 2);
+    let trade = emu.trade("F-pay").unwrap();
+    assert_eq!(trade["refunded_amount"], "1.00", "{trade}");
+    assert_eq!(
+        trade["refunds"].as_array().map(Vec::len),
+        Some(1),
+        "{trade}"
+    );
+    // Without out_request_no the refund is an ordinary money-moving call: not repeated.
+    emu.inject(
+        FaultRule::always(Fault::ConnectionReset)
+            .method("alipay.trade.refund")
+            .once(),
+    );
+    let e = client
+        .call(&AlipayTradeRefundRequest::new("1.00").out_trade_no("F-pay"))
+        .await
+        .unwrap_err();
+    assert!(e.outcome_unknown(), "{e:?}");
 }
 
 #[tokio::test]

@@ -2937,7 +2937,7 @@ pub static ALIPAY_TRADE_QUERY: ::alipay_runtime::Operation = ::alipay_runtime::O
 };
 /// 统一收单交易退款接口: request of `alipay.trade.refund`.
 ///
-/// Served on v3 `POST /v3/alipay/trade/refund` and v2 `gateway.do`; mutating.
+/// Served on v3 `POST /v3/alipay/trade/refund` and v2 `gateway.do`; mutating, idempotent by `out_request_no` (retried only when it is set).
 #[derive(
     ::std::fmt::Debug,
     ::std::clone::Clone,
@@ -3252,7 +3252,7 @@ impl ::alipay_runtime::ApiRequest for AlipayTradeRefundRequest {
 /// Descriptor of `alipay.trade.refund`.
 pub static ALIPAY_TRADE_REFUND: ::alipay_runtime::Operation = ::alipay_runtime::Operation {
     name: "alipay.trade.refund",
-    safety: ::alipay_runtime::Safety::Mutating,
+    safety: ::alipay_runtime::Safety::IdempotentBy("out_request_no"),
     v2: ::std::option::Option::Some(::alipay_runtime::V2Route {
         response_key: "alipay_trade_refund_response",
         biz_content: true,

@@ -173,7 +173,12 @@ pub fn request_doc(op: &Operation) -> Vec<String> {
     if op.v2.is_some() {
         routes.push("v2 `gateway.do`".to_string());
     }
-    let safety = op.safety.as_str();
+    let safety = match (&op.idempotency_key, op.safety) {
+        (Some(key), Safety::Mutating) => {
+            format!("mutating, idempotent by `{key}` (retried only when it is set)")
+        }
+        _ => op.safety.as_str().to_string(),
+    };
     lines.push(format!("Served on {}; {safety}.", routes.join(" and ")));
     if op.client_executed {
         lines.push(String::new());

@@ -662,9 +662,10 @@ fn str_slice(items: &[String]) -> TokenStream {
 
 fn descriptor_tokens(op: &Operation) -> TokenStream {
     let name = &op.name;
-    let safety = match op.safety {
-        Safety::ReadOnly => quote!(::alipay_runtime::Safety::ReadOnly),
-        Safety::Mutating => quote!(::alipay_runtime::Safety::Mutating),
+    let safety = match (op.safety, &op.idempotency_key) {
+        (Safety::ReadOnly, _) => quote!(::alipay_runtime::Safety::ReadOnly),
+        (Safety::Mutating, Some(key)) => quote!(::alipay_runtime::Safety::IdempotentBy(#key)),
+        (Safety::Mutating, None) => quote!(::alipay_runtime::Safety::Mutating),
     };
     let v2 = match &op.v2 {
         Some(v2) => {

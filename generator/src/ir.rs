@@ -148,6 +148,9 @@ pub struct Operation {
     /// Short title.
     pub summary: Option<String>,
     pub safety: Safety,
+    /// A request field by whose value Alipay deduplicates this (mutating) operation, so that
+    /// repeating a request with the same value is harmless (`x-alipay-idempotency-key`).
+    pub idempotency_key: Option<String>,
     pub client_executed: bool,
     pub v2: Option<V2Route>,
     pub v3: Option<V3Route>,

@@ -207,6 +207,7 @@ impl<'a> Lowerer<'a> {
                 family,
                 summary: None,
                 safety,
+                idempotency_key: doc.idempotency_key.clone(),
                 client_executed: doc.client_executed,
                 v2: None,
                 v3: None,
@@ -281,6 +282,7 @@ impl<'a> Lowerer<'a> {
                     .unwrap_or_else(|| default_family(&name));
                 let mut operation = Operation {
                     safety: guess_safety(&name, Some(method)),
+                    idempotency_key: None,
                     name,
                     family,
                     summary: None,

@@ -22,6 +22,8 @@ pub struct Document {
     pub protocols: Option<Vec<String>>,
     #[serde(rename = "x-alipay-safety")]
     pub safety: Option<String>,
+    #[serde(rename = "x-alipay-idempotency-key")]
+    pub idempotency_key: Option<String>,
     #[serde(rename = "x-alipay-v2")]
     pub v2: Option<V2Ext>,
     #[serde(rename = "x-alipay-client-executed", default)]

@@ -381,24 +381,29 @@ impl Client {
             latency_ms = tracing::field::Empty,
         );
         let started = Instant::now();
+        let safety = op.safety.for_request(&params);
         let result = async {
             let prepared = match protocol {
                 Protocol::V2 => Prepared::V2(self.prepare_v2(op, &params, options)?),
                 Protocol::V3 => Prepared::V3(self.prepare_v3(op, &params, options)?),
             };
             match self.inner.timeouts.total.map(|t| t.min(MAX_TIMEOUT)) {
-                Some(total) => tokio::time::timeout(total, self.run(op, &prepared, trust, started))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(Error::Transport {
-                            operation: op.name,
-                            source: TransportError::timeout(
-                                true,
-                                format!("the call took longer than the total timeout {total:?}"),
-                            ),
+                Some(total) => {
+                    tokio::time::timeout(total, self.run(op, safety, &prepared, trust, started))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(Error::Transport {
+                                operation: op.name,
+                                source: TransportError::timeout(
+                                    true,
+                                    format!(
+                                        "the call took longer than the total timeout {total:?}"
+                                    ),
+                                ),
+                            })
                         })
-                    }),
-                None => self.run(op, &prepared, trust, started).await,
+                }
+                None => self.run(op, safety, &prepared, trust, started).await,
             }
         }
         .instrument(span.clone())
@@ -436,6 +441,7 @@ impl Client {
     async fn run(
         &self,
         op: &'static Operation,
+        safety: Safety,
         prepared: &Prepared,
         trust: Trust,
         started: Instant,
@@ -467,7 +473,7 @@ impl Client {
                     let failure = err.retry_failure();
                     let decision = retry::decide(
                         &cfg.retry,
-                        op.safety,
+                        safety,
                         failure,
                         attempt,
                         started.elapsed(),
@@ -487,7 +493,7 @@ impl Client {
                             tokio::time::sleep(wait).await;
                         }
                         Decision::Stop => {
-                            if op.safety == Safety::Mutating && err.outcome_unknown() {
+                            if safety == Safety::Mutating && err.outcome_unknown() {
                                 attempt_span.in_scope(|| {
                                     tracing::warn!(
                                         error = err.kind(),

@@ -30,14 +30,35 @@ impl HttpMethod {
     }
 }
 
-/// Whether repeating the operation is harmless. Drives the retry policy: only
-/// [`Safety::ReadOnly`] operations are retried after the request may have reached Alipay.
+/// Whether repeating the operation is harmless. Drives the retry policy: after the request
+/// may have reached Alipay, only calls that are [`Safety::ReadOnly`] for their request (see
+/// [`Safety::for_request`]) are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Safety {
     /// Queries: no state changes, safe to repeat.
     ReadOnly,
     /// Anything that may change state or move money: never blindly repeated.
     Mutating,
+    /// State-changing, but Alipay deduplicates it by the value of this request field: repeating
+    /// the request with the same value cannot act twice (a refund with the same
+    /// `out_request_no`). Without the field it is [`Safety::Mutating`].
+    IdempotentBy(&'static str),
+}
+
+impl Safety {
+    /// The safety of one request of the operation, from its serialized parameters:
+    /// [`Safety::IdempotentBy`] becomes [`Safety::ReadOnly`] when the request carries a
+    /// non-empty value of the key field, else [`Safety::Mutating`].
+    pub fn for_request(self, params: &serde_json::Value) -> Safety {
+        match self {
+            Safety::IdempotentBy(key) => match params.get(key) {
+                Some(serde_json::Value::String(v)) if !v.is_empty() => Safety::ReadOnly,
+                Some(v) if !v.is_null() && !v.is_string() => Safety::ReadOnly,
+                _ => Safety::Mutating,
+            },
+            other => other,
+        }
+    }
 }
 
 /// How an operation is used on the v2 gateway (`gateway.do`).
@@ -92,4 +113,27 @@ pub struct Operation {
     pub v2: Option<V2Route>,
     /// Present when the operation is served by the v3 REST API.
     pub v3: Option<V3Route>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Safety;
+    use serde_json::json;
+
+    #[test]
+    fn idempotent_by_a_key_is_read_only_only_with_the_key() {
+        let refund = Safety::IdempotentBy("out_request_no");
+        let with = json!({"out_trade_no": "1", "out_request_no": "R1"});
+        assert_eq!(refund.for_request(&with), Safety::ReadOnly);
+        for without in [
+            json!({"out_trade_no": "1"}),
+            json!({"out_trade_no": "1", "out_request_no": ""}),
+            json!({"out_trade_no": "1", "out_request_no": null}),
+            json!("not an object"),
+        ] {
+            assert_eq!(refund.for_request(&without), Safety::Mutating, "{without}");
+        }
+        assert_eq!(Safety::ReadOnly.for_request(&with), Safety::ReadOnly);
+        assert_eq!(Safety::Mutating.for_request(&with), Safety::Mutating);
+    }
 }

@@ -87,7 +87,9 @@ pub enum Decision {
     Stop,
 }
 
-/// Whether a failure may be retried for an operation of the given safety, ignoring budgets.
+/// Whether a failure may be retried for a call of the given safety (already resolved for the
+/// request with [`Safety::for_request`]; an unresolved [`Safety::IdempotentBy`] counts as
+/// mutating), ignoring budgets.
 pub fn is_retryable(safety: Safety, failure: Failure) -> bool {
     match failure {
         Failure::NotSent => true,

@@ -28,6 +28,13 @@ static REFUND: Operation = op_both(
     "/v3/alipay/trade/refund",
 );
 
+static REFUND_BY_REQUEST_NO: Operation = op_both(
+    "alipay.trade.refund",
+    Safety::IdempotentBy("out_request_no"),
+    "alipay_trade_refund_response",
+    "/v3/alipay/trade/refund",
+);
+
 fn retrying() -> RetryPolicy {
     RetryPolicy::default()
         .with_max_attempts(3)
@@ -343,4 +350,47 @@ async fn the_proxy_setting_routes_requests_through_the_proxy() {
     // A proxy receives the absolute URI; the signed path is unchanged.
     assert_eq!(got.target, "/v3/alipay/trade/query");
     assert_eq!(got.header("host"), Some("alipay.invalid"));
+}
+
+#[tokio::test]
+async fn idempotent_refund_is_retried_after_a_5xx_only_with_its_request_number() {
+    let signer = alipay_signer();
+    let server = FakeAlipay::start(move |_, i| {
+        if i == 0 {
+            Answer::new(503, V3_503)
+        } else {
+            Answer::v3_signed(
+                200,
+                r#"{"refund_fee":"1.00","fund_change":"Y"}"#,
+                &signer,
+                None,
+            )
+        }
+    })
+    .await;
+    let client = client_builder(&server).retry(retrying()).build().unwrap();
+    let with_key = json!({"out_trade_no": "1", "refund_amount": "1.00", "out_request_no": "R1"});
+    let raw = client
+        .execute(&REFUND_BY_REQUEST_NO, with_key, &CallOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(raw.attempts, 2);
+    let got = server.received();
+    assert_eq!(got.len(), 2);
+    // The retry repeats the same request number: Alipay refunds at most once.
+    assert_eq!(got[0].body_text(), got[1].body_text());
+
+    // Without out_request_no the same operation is an ordinary money-moving call.
+    let server = FakeAlipay::start(|_, _| Answer::new(503, V3_503)).await;
+    let client = client_builder(&server).retry(retrying()).build().unwrap();
+    let err = client
+        .execute(
+            &REFUND_BY_REQUEST_NO,
+            json!({"out_trade_no": "1", "refund_amount": "1.00"}),
+            &CallOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.outcome_unknown(), "{err:?}");
+    assert_eq!(server.count(), 1);
 }

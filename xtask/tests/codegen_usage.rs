@@ -122,7 +122,7 @@ fn trade_operations() {
     route(
         AlipayTradeRefundRequest::OPERATION,
         "alipay.trade.refund",
-        Safety::Mutating,
+        Safety::IdempotentBy("out_request_no"),
         Some((HttpMethod::Post, "/v3/alipay/trade/refund", V3Body::Json)),
     );
 
