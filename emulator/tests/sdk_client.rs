@@ -219,6 +219,12 @@ async fn full_trade_lifecycle_with_typed_errors() {
             .await
             .unwrap_err();
         assert_eq!(sub_code(&missing), "ACQ.TRADE_NOT_EXIST");
+        // The same code, typed, on both protocols (v2 sub_code, v3 code).
+        assert_eq!(
+            AlipayTradeQueryErrorCode::of(&missing),
+            Some(AlipayTradeQueryErrorCode::AcqTradeNotExist),
+            "{p:?}"
+        );
     }
     // 10003, then success on the next query.
     let r = client

@@ -105,6 +105,573 @@ pub static ALIPAY_PCREDIT_HUABEI_AUTH_ORDER_QUERY: ::alipay_runtime::Operation =
         body: ::alipay_runtime::V3Body::None,
     }),
 };
+/// Business error codes of `alipay.pcredit.huabei.auth.order.query`: the v3 `code` or the v2 `sub_code` of a service error.
+///
+/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayPcreditHuabeiAuthOrderQueryErrorCode {
+    /// `SYSTEM_ERROR`
+    SystemError,
+    /// `INVALID_PARAMETER`
+    InvalidParameter,
+    /// `ORDER_NOT_EXIST`
+    OrderNotExist,
+    /// `CALL_LIMITED`
+    CallLimited,
+    /// `UNSUPPORT_OPERATION`
+    UnsupportOperation,
+    /// `invalid-parameter`
+    InvalidParameter2,
+    /// `upload-fail`
+    UploadFail,
+    /// `invalid-file-extension`
+    InvalidFileExtension,
+    /// `invalid-file-size`
+    InvalidFileSize,
+    /// `file-check-fail`
+    FileCheckFail,
+    /// `app-call-limited`
+    AppCallLimited,
+    /// `method-call-limited`
+    MethodCallLimited,
+    /// `insufficient-isv-permissions`
+    InsufficientIsvPermissions,
+    /// `illegal-client-ip`
+    IllegalClientIp,
+    /// `insufficient-user-permissions`
+    InsufficientUserPermissions,
+    /// `self-invoke-forbidden`
+    SelfInvokeForbidden,
+    /// `app-auth-invoke-limit`
+    AppAuthInvokeLimit,
+    /// `app-api-punished`
+    AppApiPunished,
+    /// `missing-method`
+    MissingMethod,
+    /// `missing-platform`
+    MissingPlatform,
+    /// `invalid-platform`
+    InvalidPlatform,
+    /// `invalid-method`
+    InvalidMethod,
+    /// `forbidden-api`
+    ForbiddenApi,
+    /// `invalid-format`
+    InvalidFormat,
+    /// `missing-signature`
+    MissingSignature,
+    /// `missing-app-access-token`
+    MissingAppAccessToken,
+    /// `missing-signature-type`
+    MissingSignatureType,
+    /// `missing-default-signature-type`
+    MissingDefaultSignatureType,
+    /// `missing-signature-key`
+    MissingSignatureKey,
+    /// `invalid-signature-type`
+    InvalidSignatureType,
+    /// `invalid-signature-type-said-interface`
+    InvalidSignatureTypeSaidInterface,
+    /// `invalid-signature`
+    InvalidSignature,
+    /// `unsupported-expired-app-key-sign`
+    UnsupportedExpiredAppKeySign,
+    /// `app-key-security-risk, app-cert-expired`
+    AppKeySecurityRiskAppCertExpired,
+    /// `app-cert-not-exist`
+    AppCertNotExist,
+    /// `alipay-cert-not-exist`
+    AlipayCertNotExist,
+    /// `missing-app-cert-sn`
+    MissingAppCertSn,
+    /// `missing-alipay-cert-sn`
+    MissingAlipayCertSn,
+    /// `missing-alipay-root-cert-sn`
+    MissingAlipayRootCertSn,
+    /// `invalid-alipay-root-cert-sn`
+    InvalidAlipayRootCertSn,
+    /// `invalid-request-data`
+    InvalidRequestData,
+    /// `invalid-response-data`
+    InvalidResponseData,
+    /// `missing-encrypt-type`
+    MissingEncryptType,
+    /// `missing-encrypt-key`
+    MissingEncryptKey,
+    /// `invalid-encrypt-type`
+    InvalidEncryptType,
+    /// `invalid-encrypt`
+    InvalidEncrypt,
+    /// `missing-session`
+    MissingSession,
+    /// `missing-app-id`
+    MissingAppId,
+    /// `invalid-app-id`
+    InvalidAppId,
+    /// `missing-timestamp`
+    MissingTimestamp,
+    /// `invalid-timestamp`
+    InvalidTimestamp,
+    /// `illegal-timestamp`
+    IllegalTimestamp,
+    /// `missing-version`
+    MissingVersion,
+    /// `invalid-version`
+    InvalidVersion,
+    /// `unsupported-version`
+    UnsupportedVersion,
+    /// `invalid-encoding`
+    InvalidEncoding,
+    /// `invalid-charset`
+    InvalidCharset,
+    /// `invalid-digest-type`
+    InvalidDigestType,
+    /// `invalid-digest`
+    InvalidDigest,
+    /// `invalid-app-state`
+    InvalidAppState,
+    /// `invalid-subscribe-relations`
+    InvalidSubscribeRelations,
+    /// `invalid-auth-token`
+    InvalidAuthToken,
+    /// `auth-token-time-out`
+    AuthTokenTimeOut,
+    /// `invalid-app-auth-token`
+    InvalidAppAuthToken,
+    /// `invalid-app-auth-token-no-api`
+    InvalidAppAuthTokenNoApi,
+    /// `app-auth-token-time-out`
+    AppAuthTokenTimeOut,
+    /// `not-support-app-auth`
+    NotSupportAppAuth,
+    /// `access-data-time-out`
+    AccessDataTimeOut,
+    /// `unsupport-operation`
+    UnsupportOperation2,
+    /// `openid-error`
+    OpenidError,
+    /// `unknow-error`
+    UnknowError,
+    /// `invalid-app-method`
+    InvalidAppMethod,
+    /// `missing-app-uid`
+    MissingAppUid,
+    /// `illegal-json`
+    IllegalJson,
+    /// `illegal-card-no`
+    IllegalCardNo,
+    /// `invalid-partnerid`
+    InvalidPartnerid,
+    /// `no-product-reg-by-partner`
+    NoProductRegByPartner,
+    /// `decryption-error`
+    DecryptionError,
+    /// `decryption-error-missing-encrypt-type`
+    DecryptionErrorMissingEncryptType,
+    /// `decryption-error-not-valid-encrypt-type`
+    DecryptionErrorNotValidEncryptType,
+    /// `decryption-error-not-valid-encrypt-key`
+    DecryptionErrorNotValidEncryptKey,
+    /// `decryption-error-unknown`
+    DecryptionErrorUnknown,
+    /// `missing-signature-config`
+    MissingSignatureConfig,
+    /// `sevice-not-been-subscribed-to`
+    SeviceNotBeenSubscribedTo,
+    /// `unknown-sub-code`
+    UnknownSubCode,
+    /// `suspected-attack`
+    SuspectedAttack,
+    /// `invalid-auth-relations`
+    InvalidAuthRelations,
+    /// `invalid-product`
+    InvalidProduct,
+    /// `method-forbidden-batch-invoke`
+    MethodForbiddenBatchInvoke,
+    /// `exist-blank-sub-request-id`
+    ExistBlankSubRequestId,
+    /// `exist-repeated-sub-request-id`
+    ExistRepeatedSubRequestId,
+    /// `invalid-app-auth-relations`
+    InvalidAppAuthRelations,
+    /// `app-unbind-partner`
+    AppUnbindPartner,
+    /// `app-invalid-oid`
+    AppInvalidOid,
+    /// `exceed-api-balance`
+    ExceedApiBalance,
+    /// `inner-app-no-access`
+    InnerAppNoAccess,
+    /// `invalid-inner-invoke-scene`
+    InvalidInnerInvokeScene,
+    /// `invalid-app-api-field-config`
+    InvalidAppApiFieldConfig,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayPcreditHuabeiAuthOrderQueryErrorCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::SystemError => "SYSTEM_ERROR",
+            Self::InvalidParameter => "INVALID_PARAMETER",
+            Self::OrderNotExist => "ORDER_NOT_EXIST",
+            Self::CallLimited => "CALL_LIMITED",
+            Self::UnsupportOperation => "UNSUPPORT_OPERATION",
+            Self::InvalidParameter2 => "invalid-parameter",
+            Self::UploadFail => "upload-fail",
+            Self::InvalidFileExtension => "invalid-file-extension",
+            Self::InvalidFileSize => "invalid-file-size",
+            Self::FileCheckFail => "file-check-fail",
+            Self::AppCallLimited => "app-call-limited",
+            Self::MethodCallLimited => "method-call-limited",
+            Self::InsufficientIsvPermissions => "insufficient-isv-permissions",
+            Self::IllegalClientIp => "illegal-client-ip",
+            Self::InsufficientUserPermissions => "insufficient-user-permissions",
+            Self::SelfInvokeForbidden => "self-invoke-forbidden",
+            Self::AppAuthInvokeLimit => "app-auth-invoke-limit",
+            Self::AppApiPunished => "app-api-punished",
+            Self::MissingMethod => "missing-method",
+            Self::MissingPlatform => "missing-platform",
+            Self::InvalidPlatform => "invalid-platform",
+            Self::InvalidMethod => "invalid-method",
+            Self::ForbiddenApi => "forbidden-api",
+            Self::InvalidFormat => "invalid-format",
+            Self::MissingSignature => "missing-signature",
+            Self::MissingAppAccessToken => "missing-app-access-token",
+            Self::MissingSignatureType => "missing-signature-type",
+            Self::MissingDefaultSignatureType => "missing-default-signature-type",
+            Self::MissingSignatureKey => "missing-signature-key",
+            Self::InvalidSignatureType => "invalid-signature-type",
+            Self::InvalidSignatureTypeSaidInterface => {
+                "invalid-signature-type-said-interface"
+            }
+            Self::InvalidSignature => "invalid-signature",
+            Self::UnsupportedExpiredAppKeySign => "unsupported-expired-app-key-sign",
+            Self::AppKeySecurityRiskAppCertExpired => {
+                "app-key-security-risk, app-cert-expired"
+            }
+            Self::AppCertNotExist => "app-cert-not-exist",
+            Self::AlipayCertNotExist => "alipay-cert-not-exist",
+            Self::MissingAppCertSn => "missing-app-cert-sn",
+            Self::MissingAlipayCertSn => "missing-alipay-cert-sn",
+            Self::MissingAlipayRootCertSn => "missing-alipay-root-cert-sn",
+            Self::InvalidAlipayRootCertSn => "invalid-alipay-root-cert-sn",
+            Self::InvalidRequestData => "invalid-request-data",
+            Self::InvalidResponseData => "invalid-response-data",
+            Self::MissingEncryptType => "missing-encrypt-type",
+            Self::MissingEncryptKey => "missing-encrypt-key",
+            Self::InvalidEncryptType => "invalid-encrypt-type",
+            Self::InvalidEncrypt => "invalid-encrypt",
+            Self::MissingSession => "missing-session",
+            Self::MissingAppId => "missing-app-id",
+            Self::InvalidAppId => "invalid-app-id",
+            Self::MissingTimestamp => "missing-timestamp",
+            Self::InvalidTimestamp => "invalid-timestamp",
+            Self::IllegalTimestamp => "illegal-timestamp",
+            Self::MissingVersion => "missing-version",
+            Self::InvalidVersion => "invalid-version",
+            Self::UnsupportedVersion => "unsupported-version",
+            Self::InvalidEncoding => "invalid-encoding",
+            Self::InvalidCharset => "invalid-charset",
+            Self::InvalidDigestType => "invalid-digest-type",
+            Self::InvalidDigest => "invalid-digest",
+            Self::InvalidAppState => "invalid-app-state",
+            Self::InvalidSubscribeRelations => "invalid-subscribe-relations",
+            Self::InvalidAuthToken => "invalid-auth-token",
+            Self::AuthTokenTimeOut => "auth-token-time-out",
+            Self::InvalidAppAuthToken => "invalid-app-auth-token",
+            Self::InvalidAppAuthTokenNoApi => "invalid-app-auth-token-no-api",
+            Self::AppAuthTokenTimeOut => "app-auth-token-time-out",
+            Self::NotSupportAppAuth => "not-support-app-auth",
+            Self::AccessDataTimeOut => "access-data-time-out",
+            Self::UnsupportOperation2 => "unsupport-operation",
+            Self::OpenidError => "openid-error",
+            Self::UnknowError => "unknow-error",
+            Self::InvalidAppMethod => "invalid-app-method",
+            Self::MissingAppUid => "missing-app-uid",
+            Self::IllegalJson => "illegal-json",
+            Self::IllegalCardNo => "illegal-card-no",
+            Self::InvalidPartnerid => "invalid-partnerid",
+            Self::NoProductRegByPartner => "no-product-reg-by-partner",
+            Self::DecryptionError => "decryption-error",
+            Self::DecryptionErrorMissingEncryptType => {
+                "decryption-error-missing-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptType => {
+                "decryption-error-not-valid-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptKey => {
+                "decryption-error-not-valid-encrypt-key"
+            }
+            Self::DecryptionErrorUnknown => "decryption-error-unknown",
+            Self::MissingSignatureConfig => "missing-signature-config",
+            Self::SeviceNotBeenSubscribedTo => "sevice-not-been-subscribed-to",
+            Self::UnknownSubCode => "unknown-sub-code",
+            Self::SuspectedAttack => "suspected-attack",
+            Self::InvalidAuthRelations => "invalid-auth-relations",
+            Self::InvalidProduct => "invalid-product",
+            Self::MethodForbiddenBatchInvoke => "method-forbidden-batch-invoke",
+            Self::ExistBlankSubRequestId => "exist-blank-sub-request-id",
+            Self::ExistRepeatedSubRequestId => "exist-repeated-sub-request-id",
+            Self::InvalidAppAuthRelations => "invalid-app-auth-relations",
+            Self::AppUnbindPartner => "app-unbind-partner",
+            Self::AppInvalidOid => "app-invalid-oid",
+            Self::ExceedApiBalance => "exceed-api-balance",
+            Self::InnerAppNoAccess => "inner-app-no-access",
+            Self::InvalidInnerInvokeScene => "invalid-inner-invoke-scene",
+            Self::InvalidAppApiFieldConfig => "invalid-app-api-field-config",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "SYSTEM_ERROR" => ::std::option::Option::Some(Self::SystemError),
+            "INVALID_PARAMETER" => ::std::option::Option::Some(Self::InvalidParameter),
+            "ORDER_NOT_EXIST" => ::std::option::Option::Some(Self::OrderNotExist),
+            "CALL_LIMITED" => ::std::option::Option::Some(Self::CallLimited),
+            "UNSUPPORT_OPERATION" => {
+                ::std::option::Option::Some(Self::UnsupportOperation)
+            }
+            "invalid-parameter" => ::std::option::Option::Some(Self::InvalidParameter2),
+            "upload-fail" => ::std::option::Option::Some(Self::UploadFail),
+            "invalid-file-extension" => {
+                ::std::option::Option::Some(Self::InvalidFileExtension)
+            }
+            "invalid-file-size" => ::std::option::Option::Some(Self::InvalidFileSize),
+            "file-check-fail" => ::std::option::Option::Some(Self::FileCheckFail),
+            "app-call-limited" => ::std::option::Option::Some(Self::AppCallLimited),
+            "method-call-limited" => ::std::option::Option::Some(Self::MethodCallLimited),
+            "insufficient-isv-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientIsvPermissions)
+            }
+            "illegal-client-ip" => ::std::option::Option::Some(Self::IllegalClientIp),
+            "insufficient-user-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientUserPermissions)
+            }
+            "self-invoke-forbidden" => {
+                ::std::option::Option::Some(Self::SelfInvokeForbidden)
+            }
+            "app-auth-invoke-limit" => {
+                ::std::option::Option::Some(Self::AppAuthInvokeLimit)
+            }
+            "app-api-punished" => ::std::option::Option::Some(Self::AppApiPunished),
+            "missing-method" => ::std::option::Option::Some(Self::MissingMethod),
+            "missing-platform" => ::std::option::Option::Some(Self::MissingPlatform),
+            "invalid-platform" => ::std::option::Option::Some(Self::InvalidPlatform),
+            "invalid-method" => ::std::option::Option::Some(Self::InvalidMethod),
+            "forbidden-api" => ::std::option::Option::Some(Self::ForbiddenApi),
+            "invalid-format" => ::std::option::Option::Some(Self::InvalidFormat),
+            "missing-signature" => ::std::option::Option::Some(Self::MissingSignature),
+            "missing-app-access-token" => {
+                ::std::option::Option::Some(Self::MissingAppAccessToken)
+            }
+            "missing-signature-type" => {
+                ::std::option::Option::Some(Self::MissingSignatureType)
+            }
+            "missing-default-signature-type" => {
+                ::std::option::Option::Some(Self::MissingDefaultSignatureType)
+            }
+            "missing-signature-key" => {
+                ::std::option::Option::Some(Self::MissingSignatureKey)
+            }
+            "invalid-signature-type" => {
+                ::std::option::Option::Some(Self::InvalidSignatureType)
+            }
+            "invalid-signature-type-said-interface" => {
+                ::std::option::Option::Some(Self::InvalidSignatureTypeSaidInterface)
+            }
+            "invalid-signature" => ::std::option::Option::Some(Self::InvalidSignature),
+            "unsupported-expired-app-key-sign" => {
+                ::std::option::Option::Some(Self::UnsupportedExpiredAppKeySign)
+            }
+            "app-key-security-risk, app-cert-expired" => {
+                ::std::option::Option::Some(Self::AppKeySecurityRiskAppCertExpired)
+            }
+            "app-cert-not-exist" => ::std::option::Option::Some(Self::AppCertNotExist),
+            "alipay-cert-not-exist" => {
+                ::std::option::Option::Some(Self::AlipayCertNotExist)
+            }
+            "missing-app-cert-sn" => ::std::option::Option::Some(Self::MissingAppCertSn),
+            "missing-alipay-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayCertSn)
+            }
+            "missing-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayRootCertSn)
+            }
+            "invalid-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::InvalidAlipayRootCertSn)
+            }
+            "invalid-request-data" => {
+                ::std::option::Option::Some(Self::InvalidRequestData)
+            }
+            "invalid-response-data" => {
+                ::std::option::Option::Some(Self::InvalidResponseData)
+            }
+            "missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::MissingEncryptType)
+            }
+            "missing-encrypt-key" => ::std::option::Option::Some(Self::MissingEncryptKey),
+            "invalid-encrypt-type" => {
+                ::std::option::Option::Some(Self::InvalidEncryptType)
+            }
+            "invalid-encrypt" => ::std::option::Option::Some(Self::InvalidEncrypt),
+            "missing-session" => ::std::option::Option::Some(Self::MissingSession),
+            "missing-app-id" => ::std::option::Option::Some(Self::MissingAppId),
+            "invalid-app-id" => ::std::option::Option::Some(Self::InvalidAppId),
+            "missing-timestamp" => ::std::option::Option::Some(Self::MissingTimestamp),
+            "invalid-timestamp" => ::std::option::Option::Some(Self::InvalidTimestamp),
+            "illegal-timestamp" => ::std::option::Option::Some(Self::IllegalTimestamp),
+            "missing-version" => ::std::option::Option::Some(Self::MissingVersion),
+            "invalid-version" => ::std::option::Option::Some(Self::InvalidVersion),
+            "unsupported-version" => {
+                ::std::option::Option::Some(Self::UnsupportedVersion)
+            }
+            "invalid-encoding" => ::std::option::Option::Some(Self::InvalidEncoding),
+            "invalid-charset" => ::std::option::Option::Some(Self::InvalidCharset),
+            "invalid-digest-type" => ::std::option::Option::Some(Self::InvalidDigestType),
+            "invalid-digest" => ::std::option::Option::Some(Self::InvalidDigest),
+            "invalid-app-state" => ::std::option::Option::Some(Self::InvalidAppState),
+            "invalid-subscribe-relations" => {
+                ::std::option::Option::Some(Self::InvalidSubscribeRelations)
+            }
+            "invalid-auth-token" => ::std::option::Option::Some(Self::InvalidAuthToken),
+            "auth-token-time-out" => ::std::option::Option::Some(Self::AuthTokenTimeOut),
+            "invalid-app-auth-token" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthToken)
+            }
+            "invalid-app-auth-token-no-api" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthTokenNoApi)
+            }
+            "app-auth-token-time-out" => {
+                ::std::option::Option::Some(Self::AppAuthTokenTimeOut)
+            }
+            "not-support-app-auth" => {
+                ::std::option::Option::Some(Self::NotSupportAppAuth)
+            }
+            "access-data-time-out" => {
+                ::std::option::Option::Some(Self::AccessDataTimeOut)
+            }
+            "unsupport-operation" => {
+                ::std::option::Option::Some(Self::UnsupportOperation2)
+            }
+            "openid-error" => ::std::option::Option::Some(Self::OpenidError),
+            "unknow-error" => ::std::option::Option::Some(Self::UnknowError),
+            "invalid-app-method" => ::std::option::Option::Some(Self::InvalidAppMethod),
+            "missing-app-uid" => ::std::option::Option::Some(Self::MissingAppUid),
+            "illegal-json" => ::std::option::Option::Some(Self::IllegalJson),
+            "illegal-card-no" => ::std::option::Option::Some(Self::IllegalCardNo),
+            "invalid-partnerid" => ::std::option::Option::Some(Self::InvalidPartnerid),
+            "no-product-reg-by-partner" => {
+                ::std::option::Option::Some(Self::NoProductRegByPartner)
+            }
+            "decryption-error" => ::std::option::Option::Some(Self::DecryptionError),
+            "decryption-error-missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorMissingEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-key" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptKey)
+            }
+            "decryption-error-unknown" => {
+                ::std::option::Option::Some(Self::DecryptionErrorUnknown)
+            }
+            "missing-signature-config" => {
+                ::std::option::Option::Some(Self::MissingSignatureConfig)
+            }
+            "sevice-not-been-subscribed-to" => {
+                ::std::option::Option::Some(Self::SeviceNotBeenSubscribedTo)
+            }
+            "unknown-sub-code" => ::std::option::Option::Some(Self::UnknownSubCode),
+            "suspected-attack" => ::std::option::Option::Some(Self::SuspectedAttack),
+            "invalid-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAuthRelations)
+            }
+            "invalid-product" => ::std::option::Option::Some(Self::InvalidProduct),
+            "method-forbidden-batch-invoke" => {
+                ::std::option::Option::Some(Self::MethodForbiddenBatchInvoke)
+            }
+            "exist-blank-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistBlankSubRequestId)
+            }
+            "exist-repeated-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistRepeatedSubRequestId)
+            }
+            "invalid-app-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthRelations)
+            }
+            "app-unbind-partner" => ::std::option::Option::Some(Self::AppUnbindPartner),
+            "app-invalid-oid" => ::std::option::Option::Some(Self::AppInvalidOid),
+            "exceed-api-balance" => ::std::option::Option::Some(Self::ExceedApiBalance),
+            "inner-app-no-access" => ::std::option::Option::Some(Self::InnerAppNoAccess),
+            "invalid-inner-invoke-scene" => {
+                ::std::option::Option::Some(Self::InvalidInnerInvokeScene)
+            }
+            "invalid-app-api-field-config" => {
+                ::std::option::Option::Some(Self::InvalidAppApiFieldConfig)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayPcreditHuabeiAuthOrderQueryErrorCode {
+    fn from(value: &str) -> Self {
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayPcreditHuabeiAuthOrderQueryErrorCode {
+    fn from(value: ::std::string::String) -> Self {
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayPcreditHuabeiAuthOrderQueryErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderQueryErrorCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayPcreditHuabeiAuthOrderQueryErrorCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl AlipayPcreditHuabeiAuthOrderQueryErrorCode {
+    /// The business error code of `error` when Alipay answered with a service error
+    /// carrying one (v3 `code`, v2 `sub_code`); `None` for any other error.
+    pub fn of(error: &::alipay_runtime::Error) -> ::std::option::Option<Self> {
+        error.service()?.business_code().map(Self::from)
+    }
+}
 /// 花呗先享解冻或解约接口: request of `alipay.pcredit.huabei.auth.order.unfreeze`.
 ///
 /// Served on v3 `PUT /v3/alipay/pcredit/huabei/auth/order/unfreeze` and v2 `gateway.do`; mutating.
@@ -274,6 +841,595 @@ pub static ALIPAY_PCREDIT_HUABEI_AUTH_ORDER_UNFREEZE: ::alipay_runtime::Operatio
         body: ::alipay_runtime::V3Body::Json,
     }),
 };
+/// Business error codes of `alipay.pcredit.huabei.auth.order.unfreeze`: the v3 `code` or the v2 `sub_code` of a service error.
+///
+/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayPcreditHuabeiAuthOrderUnfreezeErrorCode {
+    /// `SYSTEM_ERROR`
+    SystemError,
+    /// `INVALID_PARAMETER`
+    InvalidParameter,
+    /// `MERCHANT_STATUS_IS_NOT_NORMAL`
+    MerchantStatusIsNotNormal,
+    /// `AGREEMENT_NOT_EXIST`
+    AgreementNotExist,
+    /// `BALANCE_CHECK_ERROR`
+    BalanceCheckError,
+    /// `AGREEMENT_EXPIRED`
+    AgreementExpired,
+    /// `SELLER_NOT_MATCH`
+    SellerNotMatch,
+    /// `BUYER_SELLER_EQUAL`
+    BuyerSellerEqual,
+    /// `CALL_LIMITED`
+    CallLimited,
+    /// `ORDER_IDEMPOTENT_ERROR`
+    OrderIdempotentError,
+    /// `invalid-parameter`
+    InvalidParameter2,
+    /// `upload-fail`
+    UploadFail,
+    /// `invalid-file-extension`
+    InvalidFileExtension,
+    /// `invalid-file-size`
+    InvalidFileSize,
+    /// `file-check-fail`
+    FileCheckFail,
+    /// `app-call-limited`
+    AppCallLimited,
+    /// `method-call-limited`
+    MethodCallLimited,
+    /// `insufficient-isv-permissions`
+    InsufficientIsvPermissions,
+    /// `illegal-client-ip`
+    IllegalClientIp,
+    /// `insufficient-user-permissions`
+    InsufficientUserPermissions,
+    /// `self-invoke-forbidden`
+    SelfInvokeForbidden,
+    /// `app-auth-invoke-limit`
+    AppAuthInvokeLimit,
+    /// `app-api-punished`
+    AppApiPunished,
+    /// `missing-method`
+    MissingMethod,
+    /// `missing-platform`
+    MissingPlatform,
+    /// `invalid-platform`
+    InvalidPlatform,
+    /// `invalid-method`
+    InvalidMethod,
+    /// `forbidden-api`
+    ForbiddenApi,
+    /// `invalid-format`
+    InvalidFormat,
+    /// `missing-signature`
+    MissingSignature,
+    /// `missing-app-access-token`
+    MissingAppAccessToken,
+    /// `missing-signature-type`
+    MissingSignatureType,
+    /// `missing-default-signature-type`
+    MissingDefaultSignatureType,
+    /// `missing-signature-key`
+    MissingSignatureKey,
+    /// `invalid-signature-type`
+    InvalidSignatureType,
+    /// `invalid-signature-type-said-interface`
+    InvalidSignatureTypeSaidInterface,
+    /// `invalid-signature`
+    InvalidSignature,
+    /// `unsupported-expired-app-key-sign`
+    UnsupportedExpiredAppKeySign,
+    /// `app-key-security-risk, app-cert-expired`
+    AppKeySecurityRiskAppCertExpired,
+    /// `app-cert-not-exist`
+    AppCertNotExist,
+    /// `alipay-cert-not-exist`
+    AlipayCertNotExist,
+    /// `missing-app-cert-sn`
+    MissingAppCertSn,
+    /// `missing-alipay-cert-sn`
+    MissingAlipayCertSn,
+    /// `missing-alipay-root-cert-sn`
+    MissingAlipayRootCertSn,
+    /// `invalid-alipay-root-cert-sn`
+    InvalidAlipayRootCertSn,
+    /// `invalid-request-data`
+    InvalidRequestData,
+    /// `invalid-response-data`
+    InvalidResponseData,
+    /// `missing-encrypt-type`
+    MissingEncryptType,
+    /// `missing-encrypt-key`
+    MissingEncryptKey,
+    /// `invalid-encrypt-type`
+    InvalidEncryptType,
+    /// `invalid-encrypt`
+    InvalidEncrypt,
+    /// `missing-session`
+    MissingSession,
+    /// `missing-app-id`
+    MissingAppId,
+    /// `invalid-app-id`
+    InvalidAppId,
+    /// `missing-timestamp`
+    MissingTimestamp,
+    /// `invalid-timestamp`
+    InvalidTimestamp,
+    /// `illegal-timestamp`
+    IllegalTimestamp,
+    /// `missing-version`
+    MissingVersion,
+    /// `invalid-version`
+    InvalidVersion,
+    /// `unsupported-version`
+    UnsupportedVersion,
+    /// `invalid-encoding`
+    InvalidEncoding,
+    /// `invalid-charset`
+    InvalidCharset,
+    /// `invalid-digest-type`
+    InvalidDigestType,
+    /// `invalid-digest`
+    InvalidDigest,
+    /// `invalid-app-state`
+    InvalidAppState,
+    /// `invalid-subscribe-relations`
+    InvalidSubscribeRelations,
+    /// `invalid-auth-token`
+    InvalidAuthToken,
+    /// `auth-token-time-out`
+    AuthTokenTimeOut,
+    /// `invalid-app-auth-token`
+    InvalidAppAuthToken,
+    /// `invalid-app-auth-token-no-api`
+    InvalidAppAuthTokenNoApi,
+    /// `app-auth-token-time-out`
+    AppAuthTokenTimeOut,
+    /// `not-support-app-auth`
+    NotSupportAppAuth,
+    /// `access-data-time-out`
+    AccessDataTimeOut,
+    /// `unsupport-operation`
+    UnsupportOperation,
+    /// `openid-error`
+    OpenidError,
+    /// `unknow-error`
+    UnknowError,
+    /// `invalid-app-method`
+    InvalidAppMethod,
+    /// `missing-app-uid`
+    MissingAppUid,
+    /// `illegal-json`
+    IllegalJson,
+    /// `illegal-card-no`
+    IllegalCardNo,
+    /// `invalid-partnerid`
+    InvalidPartnerid,
+    /// `no-product-reg-by-partner`
+    NoProductRegByPartner,
+    /// `decryption-error`
+    DecryptionError,
+    /// `decryption-error-missing-encrypt-type`
+    DecryptionErrorMissingEncryptType,
+    /// `decryption-error-not-valid-encrypt-type`
+    DecryptionErrorNotValidEncryptType,
+    /// `decryption-error-not-valid-encrypt-key`
+    DecryptionErrorNotValidEncryptKey,
+    /// `decryption-error-unknown`
+    DecryptionErrorUnknown,
+    /// `missing-signature-config`
+    MissingSignatureConfig,
+    /// `sevice-not-been-subscribed-to`
+    SeviceNotBeenSubscribedTo,
+    /// `unknown-sub-code`
+    UnknownSubCode,
+    /// `suspected-attack`
+    SuspectedAttack,
+    /// `invalid-auth-relations`
+    InvalidAuthRelations,
+    /// `invalid-product`
+    InvalidProduct,
+    /// `method-forbidden-batch-invoke`
+    MethodForbiddenBatchInvoke,
+    /// `exist-blank-sub-request-id`
+    ExistBlankSubRequestId,
+    /// `exist-repeated-sub-request-id`
+    ExistRepeatedSubRequestId,
+    /// `invalid-app-auth-relations`
+    InvalidAppAuthRelations,
+    /// `app-unbind-partner`
+    AppUnbindPartner,
+    /// `app-invalid-oid`
+    AppInvalidOid,
+    /// `exceed-api-balance`
+    ExceedApiBalance,
+    /// `inner-app-no-access`
+    InnerAppNoAccess,
+    /// `invalid-inner-invoke-scene`
+    InvalidInnerInvokeScene,
+    /// `invalid-app-api-field-config`
+    InvalidAppApiFieldConfig,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayPcreditHuabeiAuthOrderUnfreezeErrorCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::SystemError => "SYSTEM_ERROR",
+            Self::InvalidParameter => "INVALID_PARAMETER",
+            Self::MerchantStatusIsNotNormal => "MERCHANT_STATUS_IS_NOT_NORMAL",
+            Self::AgreementNotExist => "AGREEMENT_NOT_EXIST",
+            Self::BalanceCheckError => "BALANCE_CHECK_ERROR",
+            Self::AgreementExpired => "AGREEMENT_EXPIRED",
+            Self::SellerNotMatch => "SELLER_NOT_MATCH",
+            Self::BuyerSellerEqual => "BUYER_SELLER_EQUAL",
+            Self::CallLimited => "CALL_LIMITED",
+            Self::OrderIdempotentError => "ORDER_IDEMPOTENT_ERROR",
+            Self::InvalidParameter2 => "invalid-parameter",
+            Self::UploadFail => "upload-fail",
+            Self::InvalidFileExtension => "invalid-file-extension",
+            Self::InvalidFileSize => "invalid-file-size",
+            Self::FileCheckFail => "file-check-fail",
+            Self::AppCallLimited => "app-call-limited",
+            Self::MethodCallLimited => "method-call-limited",
+            Self::InsufficientIsvPermissions => "insufficient-isv-permissions",
+            Self::IllegalClientIp => "illegal-client-ip",
+            Self::InsufficientUserPermissions => "insufficient-user-permissions",
+            Self::SelfInvokeForbidden => "self-invoke-forbidden",
+            Self::AppAuthInvokeLimit => "app-auth-invoke-limit",
+            Self::AppApiPunished => "app-api-punished",
+            Self::MissingMethod => "missing-method",
+            Self::MissingPlatform => "missing-platform",
+            Self::InvalidPlatform => "invalid-platform",
+            Self::InvalidMethod => "invalid-method",
+            Self::ForbiddenApi => "forbidden-api",
+            Self::InvalidFormat => "invalid-format",
+            Self::MissingSignature => "missing-signature",
+            Self::MissingAppAccessToken => "missing-app-access-token",
+            Self::MissingSignatureType => "missing-signature-type",
+            Self::MissingDefaultSignatureType => "missing-default-signature-type",
+            Self::MissingSignatureKey => "missing-signature-key",
+            Self::InvalidSignatureType => "invalid-signature-type",
+            Self::InvalidSignatureTypeSaidInterface => {
+                "invalid-signature-type-said-interface"
+            }
+            Self::InvalidSignature => "invalid-signature",
+            Self::UnsupportedExpiredAppKeySign => "unsupported-expired-app-key-sign",
+            Self::AppKeySecurityRiskAppCertExpired => {
+                "app-key-security-risk, app-cert-expired"
+            }
+            Self::AppCertNotExist => "app-cert-not-exist",
+            Self::AlipayCertNotExist => "alipay-cert-not-exist",
+            Self::MissingAppCertSn => "missing-app-cert-sn",
+            Self::MissingAlipayCertSn => "missing-alipay-cert-sn",
+            Self::MissingAlipayRootCertSn => "missing-alipay-root-cert-sn",
+            Self::InvalidAlipayRootCertSn => "invalid-alipay-root-cert-sn",
+            Self::InvalidRequestData => "invalid-request-data",
+            Self::InvalidResponseData => "invalid-response-data",
+            Self::MissingEncryptType => "missing-encrypt-type",
+            Self::MissingEncryptKey => "missing-encrypt-key",
+            Self::InvalidEncryptType => "invalid-encrypt-type",
+            Self::InvalidEncrypt => "invalid-encrypt",
+            Self::MissingSession => "missing-session",
+            Self::MissingAppId => "missing-app-id",
+            Self::InvalidAppId => "invalid-app-id",
+            Self::MissingTimestamp => "missing-timestamp",
+            Self::InvalidTimestamp => "invalid-timestamp",
+            Self::IllegalTimestamp => "illegal-timestamp",
+            Self::MissingVersion => "missing-version",
+            Self::InvalidVersion => "invalid-version",
+            Self::UnsupportedVersion => "unsupported-version",
+            Self::InvalidEncoding => "invalid-encoding",
+            Self::InvalidCharset => "invalid-charset",
+            Self::InvalidDigestType => "invalid-digest-type",
+            Self::InvalidDigest => "invalid-digest",
+            Self::InvalidAppState => "invalid-app-state",
+            Self::InvalidSubscribeRelations => "invalid-subscribe-relations",
+            Self::InvalidAuthToken => "invalid-auth-token",
+            Self::AuthTokenTimeOut => "auth-token-time-out",
+            Self::InvalidAppAuthToken => "invalid-app-auth-token",
+            Self::InvalidAppAuthTokenNoApi => "invalid-app-auth-token-no-api",
+            Self::AppAuthTokenTimeOut => "app-auth-token-time-out",
+            Self::NotSupportAppAuth => "not-support-app-auth",
+            Self::AccessDataTimeOut => "access-data-time-out",
+            Self::UnsupportOperation => "unsupport-operation",
+            Self::OpenidError => "openid-error",
+            Self::UnknowError => "unknow-error",
+            Self::InvalidAppMethod => "invalid-app-method",
+            Self::MissingAppUid => "missing-app-uid",
+            Self::IllegalJson => "illegal-json",
+            Self::IllegalCardNo => "illegal-card-no",
+            Self::InvalidPartnerid => "invalid-partnerid",
+            Self::NoProductRegByPartner => "no-product-reg-by-partner",
+            Self::DecryptionError => "decryption-error",
+            Self::DecryptionErrorMissingEncryptType => {
+                "decryption-error-missing-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptType => {
+                "decryption-error-not-valid-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptKey => {
+                "decryption-error-not-valid-encrypt-key"
+            }
+            Self::DecryptionErrorUnknown => "decryption-error-unknown",
+            Self::MissingSignatureConfig => "missing-signature-config",
+            Self::SeviceNotBeenSubscribedTo => "sevice-not-been-subscribed-to",
+            Self::UnknownSubCode => "unknown-sub-code",
+            Self::SuspectedAttack => "suspected-attack",
+            Self::InvalidAuthRelations => "invalid-auth-relations",
+            Self::InvalidProduct => "invalid-product",
+            Self::MethodForbiddenBatchInvoke => "method-forbidden-batch-invoke",
+            Self::ExistBlankSubRequestId => "exist-blank-sub-request-id",
+            Self::ExistRepeatedSubRequestId => "exist-repeated-sub-request-id",
+            Self::InvalidAppAuthRelations => "invalid-app-auth-relations",
+            Self::AppUnbindPartner => "app-unbind-partner",
+            Self::AppInvalidOid => "app-invalid-oid",
+            Self::ExceedApiBalance => "exceed-api-balance",
+            Self::InnerAppNoAccess => "inner-app-no-access",
+            Self::InvalidInnerInvokeScene => "invalid-inner-invoke-scene",
+            Self::InvalidAppApiFieldConfig => "invalid-app-api-field-config",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "SYSTEM_ERROR" => ::std::option::Option::Some(Self::SystemError),
+            "INVALID_PARAMETER" => ::std::option::Option::Some(Self::InvalidParameter),
+            "MERCHANT_STATUS_IS_NOT_NORMAL" => {
+                ::std::option::Option::Some(Self::MerchantStatusIsNotNormal)
+            }
+            "AGREEMENT_NOT_EXIST" => ::std::option::Option::Some(Self::AgreementNotExist),
+            "BALANCE_CHECK_ERROR" => ::std::option::Option::Some(Self::BalanceCheckError),
+            "AGREEMENT_EXPIRED" => ::std::option::Option::Some(Self::AgreementExpired),
+            "SELLER_NOT_MATCH" => ::std::option::Option::Some(Self::SellerNotMatch),
+            "BUYER_SELLER_EQUAL" => ::std::option::Option::Some(Self::BuyerSellerEqual),
+            "CALL_LIMITED" => ::std::option::Option::Some(Self::CallLimited),
+            "ORDER_IDEMPOTENT_ERROR" => {
+                ::std::option::Option::Some(Self::OrderIdempotentError)
+            }
+            "invalid-parameter" => ::std::option::Option::Some(Self::InvalidParameter2),
+            "upload-fail" => ::std::option::Option::Some(Self::UploadFail),
+            "invalid-file-extension" => {
+                ::std::option::Option::Some(Self::InvalidFileExtension)
+            }
+            "invalid-file-size" => ::std::option::Option::Some(Self::InvalidFileSize),
+            "file-check-fail" => ::std::option::Option::Some(Self::FileCheckFail),
+            "app-call-limited" => ::std::option::Option::Some(Self::AppCallLimited),
+            "method-call-limited" => ::std::option::Option::Some(Self::MethodCallLimited),
+            "insufficient-isv-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientIsvPermissions)
+            }
+            "illegal-client-ip" => ::std::option::Option::Some(Self::IllegalClientIp),
+            "insufficient-user-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientUserPermissions)
+            }
+            "self-invoke-forbidden" => {
+                ::std::option::Option::Some(Self::SelfInvokeForbidden)
+            }
+            "app-auth-invoke-limit" => {
+                ::std::option::Option::Some(Self::AppAuthInvokeLimit)
+            }
+            "app-api-punished" => ::std::option::Option::Some(Self::AppApiPunished),
+            "missing-method" => ::std::option::Option::Some(Self::MissingMethod),
+            "missing-platform" => ::std::option::Option::Some(Self::MissingPlatform),
+            "invalid-platform" => ::std::option::Option::Some(Self::InvalidPlatform),
+            "invalid-method" => ::std::option::Option::Some(Self::InvalidMethod),
+            "forbidden-api" => ::std::option::Option::Some(Self::ForbiddenApi),
+            "invalid-format" => ::std::option::Option::Some(Self::InvalidFormat),
+            "missing-signature" => ::std::option::Option::Some(Self::MissingSignature),
+            "missing-app-access-token" => {
+                ::std::option::Option::Some(Self::MissingAppAccessToken)
+            }
+            "missing-signature-type" => {
+                ::std::option::Option::Some(Self::MissingSignatureType)
+            }
+            "missing-default-signature-type" => {
+                ::std::option::Option::Some(Self::MissingDefaultSignatureType)
+            }
+            "missing-signature-key" => {
+                ::std::option::Option::Some(Self::MissingSignatureKey)
+            }
+            "invalid-signature-type" => {
+                ::std::option::Option::Some(Self::InvalidSignatureType)
+            }
+            "invalid-signature-type-said-interface" => {
+                ::std::option::Option::Some(Self::InvalidSignatureTypeSaidInterface)
+            }
+            "invalid-signature" => ::std::option::Option::Some(Self::InvalidSignature),
+            "unsupported-expired-app-key-sign" => {
+                ::std::option::Option::Some(Self::UnsupportedExpiredAppKeySign)
+            }
+            "app-key-security-risk, app-cert-expired" => {
+                ::std::option::Option::Some(Self::AppKeySecurityRiskAppCertExpired)
+            }
+            "app-cert-not-exist" => ::std::option::Option::Some(Self::AppCertNotExist),
+            "alipay-cert-not-exist" => {
+                ::std::option::Option::Some(Self::AlipayCertNotExist)
+            }
+            "missing-app-cert-sn" => ::std::option::Option::Some(Self::MissingAppCertSn),
+            "missing-alipay-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayCertSn)
+            }
+            "missing-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayRootCertSn)
+            }
+            "invalid-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::InvalidAlipayRootCertSn)
+            }
+            "invalid-request-data" => {
+                ::std::option::Option::Some(Self::InvalidRequestData)
+            }
+            "invalid-response-data" => {
+                ::std::option::Option::Some(Self::InvalidResponseData)
+            }
+            "missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::MissingEncryptType)
+            }
+            "missing-encrypt-key" => ::std::option::Option::Some(Self::MissingEncryptKey),
+            "invalid-encrypt-type" => {
+                ::std::option::Option::Some(Self::InvalidEncryptType)
+            }
+            "invalid-encrypt" => ::std::option::Option::Some(Self::InvalidEncrypt),
+            "missing-session" => ::std::option::Option::Some(Self::MissingSession),
+            "missing-app-id" => ::std::option::Option::Some(Self::MissingAppId),
+            "invalid-app-id" => ::std::option::Option::Some(Self::InvalidAppId),
+            "missing-timestamp" => ::std::option::Option::Some(Self::MissingTimestamp),
+            "invalid-timestamp" => ::std::option::Option::Some(Self::InvalidTimestamp),
+            "illegal-timestamp" => ::std::option::Option::Some(Self::IllegalTimestamp),
+            "missing-version" => ::std::option::Option::Some(Self::MissingVersion),
+            "invalid-version" => ::std::option::Option::Some(Self::InvalidVersion),
+            "unsupported-version" => {
+                ::std::option::Option::Some(Self::UnsupportedVersion)
+            }
+            "invalid-encoding" => ::std::option::Option::Some(Self::InvalidEncoding),
+            "invalid-charset" => ::std::option::Option::Some(Self::InvalidCharset),
+            "invalid-digest-type" => ::std::option::Option::Some(Self::InvalidDigestType),
+            "invalid-digest" => ::std::option::Option::Some(Self::InvalidDigest),
+            "invalid-app-state" => ::std::option::Option::Some(Self::InvalidAppState),
+            "invalid-subscribe-relations" => {
+                ::std::option::Option::Some(Self::InvalidSubscribeRelations)
+            }
+            "invalid-auth-token" => ::std::option::Option::Some(Self::InvalidAuthToken),
+            "auth-token-time-out" => ::std::option::Option::Some(Self::AuthTokenTimeOut),
+            "invalid-app-auth-token" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthToken)
+            }
+            "invalid-app-auth-token-no-api" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthTokenNoApi)
+            }
+            "app-auth-token-time-out" => {
+                ::std::option::Option::Some(Self::AppAuthTokenTimeOut)
+            }
+            "not-support-app-auth" => {
+                ::std::option::Option::Some(Self::NotSupportAppAuth)
+            }
+            "access-data-time-out" => {
+                ::std::option::Option::Some(Self::AccessDataTimeOut)
+            }
+            "unsupport-operation" => {
+                ::std::option::Option::Some(Self::UnsupportOperation)
+            }
+            "openid-error" => ::std::option::Option::Some(Self::OpenidError),
+            "unknow-error" => ::std::option::Option::Some(Self::UnknowError),
+            "invalid-app-method" => ::std::option::Option::Some(Self::InvalidAppMethod),
+            "missing-app-uid" => ::std::option::Option::Some(Self::MissingAppUid),
+            "illegal-json" => ::std::option::Option::Some(Self::IllegalJson),
+            "illegal-card-no" => ::std::option::Option::Some(Self::IllegalCardNo),
+            "invalid-partnerid" => ::std::option::Option::Some(Self::InvalidPartnerid),
+            "no-product-reg-by-partner" => {
+                ::std::option::Option::Some(Self::NoProductRegByPartner)
+            }
+            "decryption-error" => ::std::option::Option::Some(Self::DecryptionError),
+            "decryption-error-missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorMissingEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-key" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptKey)
+            }
+            "decryption-error-unknown" => {
+                ::std::option::Option::Some(Self::DecryptionErrorUnknown)
+            }
+            "missing-signature-config" => {
+                ::std::option::Option::Some(Self::MissingSignatureConfig)
+            }
+            "sevice-not-been-subscribed-to" => {
+                ::std::option::Option::Some(Self::SeviceNotBeenSubscribedTo)
+            }
+            "unknown-sub-code" => ::std::option::Option::Some(Self::UnknownSubCode),
+            "suspected-attack" => ::std::option::Option::Some(Self::SuspectedAttack),
+            "invalid-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAuthRelations)
+            }
+            "invalid-product" => ::std::option::Option::Some(Self::InvalidProduct),
+            "method-forbidden-batch-invoke" => {
+                ::std::option::Option::Some(Self::MethodForbiddenBatchInvoke)
+            }
+            "exist-blank-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistBlankSubRequestId)
+            }
+            "exist-repeated-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistRepeatedSubRequestId)
+            }
+            "invalid-app-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthRelations)
+            }
+            "app-unbind-partner" => ::std::option::Option::Some(Self::AppUnbindPartner),
+            "app-invalid-oid" => ::std::option::Option::Some(Self::AppInvalidOid),
+            "exceed-api-balance" => ::std::option::Option::Some(Self::ExceedApiBalance),
+            "inner-app-no-access" => ::std::option::Option::Some(Self::InnerAppNoAccess),
+            "invalid-inner-invoke-scene" => {
+                ::std::option::Option::Some(Self::InvalidInnerInvokeScene)
+            }
+            "invalid-app-api-field-config" => {
+                ::std::option::Option::Some(Self::InvalidAppApiFieldConfig)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayPcreditHuabeiAuthOrderUnfreezeErrorCode {
+    fn from(value: &str) -> Self {
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for AlipayPcreditHuabeiAuthOrderUnfreezeErrorCode {
+    fn from(value: ::std::string::String) -> Self {
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayPcreditHuabeiAuthOrderUnfreezeErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayPcreditHuabeiAuthOrderUnfreezeErrorCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayPcreditHuabeiAuthOrderUnfreezeErrorCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl AlipayPcreditHuabeiAuthOrderUnfreezeErrorCode {
+    /// The business error code of `error` when Alipay answered with a service error
+    /// carrying one (v3 `code`, v2 `sub_code`); `None` for any other error.
+    pub fn of(error: &::alipay_runtime::Error) -> ::std::option::Option<Self> {
+        error.service()?.business_code().map(Self::from)
+    }
+}
 /// `AlipayPcreditHuabeiAuthOrderQueryResponseModel`
 #[derive(
     ::std::fmt::Debug,

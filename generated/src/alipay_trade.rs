@@ -503,6 +503,600 @@ pub static ALIPAY_TRADE_CANCEL: ::alipay_runtime::Operation = ::alipay_runtime::
         body: ::alipay_runtime::V3Body::Json,
     }),
 };
+/// Business error codes of `alipay.trade.cancel`: the v3 `code` or the v2 `sub_code` of a service error.
+///
+/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeCancelErrorCode {
+    /// `AQC.SYSTEM_ERROR`
+    AqcSystemError,
+    /// `ACQ.INVALID_PARAMETER`
+    AcqInvalidParameter,
+    /// `ACQ.SELLER_BALANCE_NOT_ENOUGH`
+    AcqSellerBalanceNotEnough,
+    /// `ACQ.REASON_TRADE_BEEN_FREEZEN`
+    AcqReasonTradeBeenFreezen,
+    /// `ACQ.SYSTEM_ERROR`
+    AcqSystemError,
+    /// `ACQ.TRADE_HAS_FINISHED`
+    AcqTradeHasFinished,
+    /// `ACQ.TRADE_CANCEL_TIME_OUT`
+    AcqTradeCancelTimeOut,
+    /// `ACQ.REASON_TRADE_REFUND_FEE_ERR`
+    AcqReasonTradeRefundFeeErr,
+    /// `ACQ.CANCEL_NOT_ALLOWED`
+    AcqCancelNotAllowed,
+    /// `invalid-parameter`
+    InvalidParameter,
+    /// `upload-fail`
+    UploadFail,
+    /// `invalid-file-extension`
+    InvalidFileExtension,
+    /// `invalid-file-size`
+    InvalidFileSize,
+    /// `file-check-fail`
+    FileCheckFail,
+    /// `app-call-limited`
+    AppCallLimited,
+    /// `method-call-limited`
+    MethodCallLimited,
+    /// `insufficient-isv-permissions`
+    InsufficientIsvPermissions,
+    /// `illegal-client-ip`
+    IllegalClientIp,
+    /// `insufficient-user-permissions`
+    InsufficientUserPermissions,
+    /// `self-invoke-forbidden`
+    SelfInvokeForbidden,
+    /// `app-auth-invoke-limit`
+    AppAuthInvokeLimit,
+    /// `app-api-punished`
+    AppApiPunished,
+    /// `missing-method`
+    MissingMethod,
+    /// `missing-platform`
+    MissingPlatform,
+    /// `invalid-platform`
+    InvalidPlatform,
+    /// `invalid-method`
+    InvalidMethod,
+    /// `forbidden-api`
+    ForbiddenApi,
+    /// `invalid-format`
+    InvalidFormat,
+    /// `missing-signature`
+    MissingSignature,
+    /// `missing-app-access-token`
+    MissingAppAccessToken,
+    /// `missing-signature-type`
+    MissingSignatureType,
+    /// `missing-default-signature-type`
+    MissingDefaultSignatureType,
+    /// `missing-signature-key`
+    MissingSignatureKey,
+    /// `invalid-signature-type`
+    InvalidSignatureType,
+    /// `invalid-signature-type-said-interface`
+    InvalidSignatureTypeSaidInterface,
+    /// `invalid-signature`
+    InvalidSignature,
+    /// `unsupported-expired-app-key-sign`
+    UnsupportedExpiredAppKeySign,
+    /// `app-key-security-risk, app-cert-expired`
+    AppKeySecurityRiskAppCertExpired,
+    /// `app-cert-not-exist`
+    AppCertNotExist,
+    /// `alipay-cert-not-exist`
+    AlipayCertNotExist,
+    /// `missing-app-cert-sn`
+    MissingAppCertSn,
+    /// `missing-alipay-cert-sn`
+    MissingAlipayCertSn,
+    /// `missing-alipay-root-cert-sn`
+    MissingAlipayRootCertSn,
+    /// `invalid-alipay-root-cert-sn`
+    InvalidAlipayRootCertSn,
+    /// `invalid-request-data`
+    InvalidRequestData,
+    /// `invalid-response-data`
+    InvalidResponseData,
+    /// `missing-encrypt-type`
+    MissingEncryptType,
+    /// `missing-encrypt-key`
+    MissingEncryptKey,
+    /// `invalid-encrypt-type`
+    InvalidEncryptType,
+    /// `invalid-encrypt`
+    InvalidEncrypt,
+    /// `missing-session`
+    MissingSession,
+    /// `missing-app-id`
+    MissingAppId,
+    /// `invalid-app-id`
+    InvalidAppId,
+    /// `missing-timestamp`
+    MissingTimestamp,
+    /// `invalid-timestamp`
+    InvalidTimestamp,
+    /// `illegal-timestamp`
+    IllegalTimestamp,
+    /// `missing-version`
+    MissingVersion,
+    /// `invalid-version`
+    InvalidVersion,
+    /// `unsupported-version`
+    UnsupportedVersion,
+    /// `invalid-encoding`
+    InvalidEncoding,
+    /// `invalid-charset`
+    InvalidCharset,
+    /// `invalid-digest-type`
+    InvalidDigestType,
+    /// `invalid-digest`
+    InvalidDigest,
+    /// `invalid-app-state`
+    InvalidAppState,
+    /// `invalid-subscribe-relations`
+    InvalidSubscribeRelations,
+    /// `invalid-auth-token`
+    InvalidAuthToken,
+    /// `auth-token-time-out`
+    AuthTokenTimeOut,
+    /// `invalid-app-auth-token`
+    InvalidAppAuthToken,
+    /// `invalid-app-auth-token-no-api`
+    InvalidAppAuthTokenNoApi,
+    /// `app-auth-token-time-out`
+    AppAuthTokenTimeOut,
+    /// `not-support-app-auth`
+    NotSupportAppAuth,
+    /// `access-data-time-out`
+    AccessDataTimeOut,
+    /// `unsupport-operation`
+    UnsupportOperation,
+    /// `openid-error`
+    OpenidError,
+    /// `unknow-error`
+    UnknowError,
+    /// `invalid-app-method`
+    InvalidAppMethod,
+    /// `missing-app-uid`
+    MissingAppUid,
+    /// `illegal-json`
+    IllegalJson,
+    /// `illegal-card-no`
+    IllegalCardNo,
+    /// `invalid-partnerid`
+    InvalidPartnerid,
+    /// `no-product-reg-by-partner`
+    NoProductRegByPartner,
+    /// `decryption-error`
+    DecryptionError,
+    /// `decryption-error-missing-encrypt-type`
+    DecryptionErrorMissingEncryptType,
+    /// `decryption-error-not-valid-encrypt-type`
+    DecryptionErrorNotValidEncryptType,
+    /// `decryption-error-not-valid-encrypt-key`
+    DecryptionErrorNotValidEncryptKey,
+    /// `decryption-error-unknown`
+    DecryptionErrorUnknown,
+    /// `missing-signature-config`
+    MissingSignatureConfig,
+    /// `sevice-not-been-subscribed-to`
+    SeviceNotBeenSubscribedTo,
+    /// `unknown-sub-code`
+    UnknownSubCode,
+    /// `suspected-attack`
+    SuspectedAttack,
+    /// `invalid-auth-relations`
+    InvalidAuthRelations,
+    /// `invalid-product`
+    InvalidProduct,
+    /// `method-forbidden-batch-invoke`
+    MethodForbiddenBatchInvoke,
+    /// `exist-blank-sub-request-id`
+    ExistBlankSubRequestId,
+    /// `exist-repeated-sub-request-id`
+    ExistRepeatedSubRequestId,
+    /// `invalid-app-auth-relations`
+    InvalidAppAuthRelations,
+    /// `app-unbind-partner`
+    AppUnbindPartner,
+    /// `app-invalid-oid`
+    AppInvalidOid,
+    /// `exceed-api-balance`
+    ExceedApiBalance,
+    /// `inner-app-no-access`
+    InnerAppNoAccess,
+    /// `invalid-inner-invoke-scene`
+    InvalidInnerInvokeScene,
+    /// `invalid-app-api-field-config`
+    InvalidAppApiFieldConfig,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeCancelErrorCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AqcSystemError => "AQC.SYSTEM_ERROR",
+            Self::AcqInvalidParameter => "ACQ.INVALID_PARAMETER",
+            Self::AcqSellerBalanceNotEnough => "ACQ.SELLER_BALANCE_NOT_ENOUGH",
+            Self::AcqReasonTradeBeenFreezen => "ACQ.REASON_TRADE_BEEN_FREEZEN",
+            Self::AcqSystemError => "ACQ.SYSTEM_ERROR",
+            Self::AcqTradeHasFinished => "ACQ.TRADE_HAS_FINISHED",
+            Self::AcqTradeCancelTimeOut => "ACQ.TRADE_CANCEL_TIME_OUT",
+            Self::AcqReasonTradeRefundFeeErr => "ACQ.REASON_TRADE_REFUND_FEE_ERR",
+            Self::AcqCancelNotAllowed => "ACQ.CANCEL_NOT_ALLOWED",
+            Self::InvalidParameter => "invalid-parameter",
+            Self::UploadFail => "upload-fail",
+            Self::InvalidFileExtension => "invalid-file-extension",
+            Self::InvalidFileSize => "invalid-file-size",
+            Self::FileCheckFail => "file-check-fail",
+            Self::AppCallLimited => "app-call-limited",
+            Self::MethodCallLimited => "method-call-limited",
+            Self::InsufficientIsvPermissions => "insufficient-isv-permissions",
+            Self::IllegalClientIp => "illegal-client-ip",
+            Self::InsufficientUserPermissions => "insufficient-user-permissions",
+            Self::SelfInvokeForbidden => "self-invoke-forbidden",
+            Self::AppAuthInvokeLimit => "app-auth-invoke-limit",
+            Self::AppApiPunished => "app-api-punished",
+            Self::MissingMethod => "missing-method",
+            Self::MissingPlatform => "missing-platform",
+            Self::InvalidPlatform => "invalid-platform",
+            Self::InvalidMethod => "invalid-method",
+            Self::ForbiddenApi => "forbidden-api",
+            Self::InvalidFormat => "invalid-format",
+            Self::MissingSignature => "missing-signature",
+            Self::MissingAppAccessToken => "missing-app-access-token",
+            Self::MissingSignatureType => "missing-signature-type",
+            Self::MissingDefaultSignatureType => "missing-default-signature-type",
+            Self::MissingSignatureKey => "missing-signature-key",
+            Self::InvalidSignatureType => "invalid-signature-type",
+            Self::InvalidSignatureTypeSaidInterface => {
+                "invalid-signature-type-said-interface"
+            }
+            Self::InvalidSignature => "invalid-signature",
+            Self::UnsupportedExpiredAppKeySign => "unsupported-expired-app-key-sign",
+            Self::AppKeySecurityRiskAppCertExpired => {
+                "app-key-security-risk, app-cert-expired"
+            }
+            Self::AppCertNotExist => "app-cert-not-exist",
+            Self::AlipayCertNotExist => "alipay-cert-not-exist",
+            Self::MissingAppCertSn => "missing-app-cert-sn",
+            Self::MissingAlipayCertSn => "missing-alipay-cert-sn",
+            Self::MissingAlipayRootCertSn => "missing-alipay-root-cert-sn",
+            Self::InvalidAlipayRootCertSn => "invalid-alipay-root-cert-sn",
+            Self::InvalidRequestData => "invalid-request-data",
+            Self::InvalidResponseData => "invalid-response-data",
+            Self::MissingEncryptType => "missing-encrypt-type",
+            Self::MissingEncryptKey => "missing-encrypt-key",
+            Self::InvalidEncryptType => "invalid-encrypt-type",
+            Self::InvalidEncrypt => "invalid-encrypt",
+            Self::MissingSession => "missing-session",
+            Self::MissingAppId => "missing-app-id",
+            Self::InvalidAppId => "invalid-app-id",
+            Self::MissingTimestamp => "missing-timestamp",
+            Self::InvalidTimestamp => "invalid-timestamp",
+            Self::IllegalTimestamp => "illegal-timestamp",
+            Self::MissingVersion => "missing-version",
+            Self::InvalidVersion => "invalid-version",
+            Self::UnsupportedVersion => "unsupported-version",
+            Self::InvalidEncoding => "invalid-encoding",
+            Self::InvalidCharset => "invalid-charset",
+            Self::InvalidDigestType => "invalid-digest-type",
+            Self::InvalidDigest => "invalid-digest",
+            Self::InvalidAppState => "invalid-app-state",
+            Self::InvalidSubscribeRelations => "invalid-subscribe-relations",
+            Self::InvalidAuthToken => "invalid-auth-token",
+            Self::AuthTokenTimeOut => "auth-token-time-out",
+            Self::InvalidAppAuthToken => "invalid-app-auth-token",
+            Self::InvalidAppAuthTokenNoApi => "invalid-app-auth-token-no-api",
+            Self::AppAuthTokenTimeOut => "app-auth-token-time-out",
+            Self::NotSupportAppAuth => "not-support-app-auth",
+            Self::AccessDataTimeOut => "access-data-time-out",
+            Self::UnsupportOperation => "unsupport-operation",
+            Self::OpenidError => "openid-error",
+            Self::UnknowError => "unknow-error",
+            Self::InvalidAppMethod => "invalid-app-method",
+            Self::MissingAppUid => "missing-app-uid",
+            Self::IllegalJson => "illegal-json",
+            Self::IllegalCardNo => "illegal-card-no",
+            Self::InvalidPartnerid => "invalid-partnerid",
+            Self::NoProductRegByPartner => "no-product-reg-by-partner",
+            Self::DecryptionError => "decryption-error",
+            Self::DecryptionErrorMissingEncryptType => {
+                "decryption-error-missing-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptType => {
+                "decryption-error-not-valid-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptKey => {
+                "decryption-error-not-valid-encrypt-key"
+            }
+            Self::DecryptionErrorUnknown => "decryption-error-unknown",
+            Self::MissingSignatureConfig => "missing-signature-config",
+            Self::SeviceNotBeenSubscribedTo => "sevice-not-been-subscribed-to",
+            Self::UnknownSubCode => "unknown-sub-code",
+            Self::SuspectedAttack => "suspected-attack",
+            Self::InvalidAuthRelations => "invalid-auth-relations",
+            Self::InvalidProduct => "invalid-product",
+            Self::MethodForbiddenBatchInvoke => "method-forbidden-batch-invoke",
+            Self::ExistBlankSubRequestId => "exist-blank-sub-request-id",
+            Self::ExistRepeatedSubRequestId => "exist-repeated-sub-request-id",
+            Self::InvalidAppAuthRelations => "invalid-app-auth-relations",
+            Self::AppUnbindPartner => "app-unbind-partner",
+            Self::AppInvalidOid => "app-invalid-oid",
+            Self::ExceedApiBalance => "exceed-api-balance",
+            Self::InnerAppNoAccess => "inner-app-no-access",
+            Self::InvalidInnerInvokeScene => "invalid-inner-invoke-scene",
+            Self::InvalidAppApiFieldConfig => "invalid-app-api-field-config",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "AQC.SYSTEM_ERROR" => ::std::option::Option::Some(Self::AqcSystemError),
+            "ACQ.INVALID_PARAMETER" => {
+                ::std::option::Option::Some(Self::AcqInvalidParameter)
+            }
+            "ACQ.SELLER_BALANCE_NOT_ENOUGH" => {
+                ::std::option::Option::Some(Self::AcqSellerBalanceNotEnough)
+            }
+            "ACQ.REASON_TRADE_BEEN_FREEZEN" => {
+                ::std::option::Option::Some(Self::AcqReasonTradeBeenFreezen)
+            }
+            "ACQ.SYSTEM_ERROR" => ::std::option::Option::Some(Self::AcqSystemError),
+            "ACQ.TRADE_HAS_FINISHED" => {
+                ::std::option::Option::Some(Self::AcqTradeHasFinished)
+            }
+            "ACQ.TRADE_CANCEL_TIME_OUT" => {
+                ::std::option::Option::Some(Self::AcqTradeCancelTimeOut)
+            }
+            "ACQ.REASON_TRADE_REFUND_FEE_ERR" => {
+                ::std::option::Option::Some(Self::AcqReasonTradeRefundFeeErr)
+            }
+            "ACQ.CANCEL_NOT_ALLOWED" => {
+                ::std::option::Option::Some(Self::AcqCancelNotAllowed)
+            }
+            "invalid-parameter" => ::std::option::Option::Some(Self::InvalidParameter),
+            "upload-fail" => ::std::option::Option::Some(Self::UploadFail),
+            "invalid-file-extension" => {
+                ::std::option::Option::Some(Self::InvalidFileExtension)
+            }
+            "invalid-file-size" => ::std::option::Option::Some(Self::InvalidFileSize),
+            "file-check-fail" => ::std::option::Option::Some(Self::FileCheckFail),
+            "app-call-limited" => ::std::option::Option::Some(Self::AppCallLimited),
+            "method-call-limited" => ::std::option::Option::Some(Self::MethodCallLimited),
+            "insufficient-isv-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientIsvPermissions)
+            }
+            "illegal-client-ip" => ::std::option::Option::Some(Self::IllegalClientIp),
+            "insufficient-user-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientUserPermissions)
+            }
+            "self-invoke-forbidden" => {
+                ::std::option::Option::Some(Self::SelfInvokeForbidden)
+            }
+            "app-auth-invoke-limit" => {
+                ::std::option::Option::Some(Self::AppAuthInvokeLimit)
+            }
+            "app-api-punished" => ::std::option::Option::Some(Self::AppApiPunished),
+            "missing-method" => ::std::option::Option::Some(Self::MissingMethod),
+            "missing-platform" => ::std::option::Option::Some(Self::MissingPlatform),
+            "invalid-platform" => ::std::option::Option::Some(Self::InvalidPlatform),
+            "invalid-method" => ::std::option::Option::Some(Self::InvalidMethod),
+            "forbidden-api" => ::std::option::Option::Some(Self::ForbiddenApi),
+            "invalid-format" => ::std::option::Option::Some(Self::InvalidFormat),
+            "missing-signature" => ::std::option::Option::Some(Self::MissingSignature),
+            "missing-app-access-token" => {
+                ::std::option::Option::Some(Self::MissingAppAccessToken)
+            }
+            "missing-signature-type" => {
+                ::std::option::Option::Some(Self::MissingSignatureType)
+            }
+            "missing-default-signature-type" => {
+                ::std::option::Option::Some(Self::MissingDefaultSignatureType)
+            }
+            "missing-signature-key" => {
+                ::std::option::Option::Some(Self::MissingSignatureKey)
+            }
+            "invalid-signature-type" => {
+                ::std::option::Option::Some(Self::InvalidSignatureType)
+            }
+            "invalid-signature-type-said-interface" => {
+                ::std::option::Option::Some(Self::InvalidSignatureTypeSaidInterface)
+            }
+            "invalid-signature" => ::std::option::Option::Some(Self::InvalidSignature),
+            "unsupported-expired-app-key-sign" => {
+                ::std::option::Option::Some(Self::UnsupportedExpiredAppKeySign)
+            }
+            "app-key-security-risk, app-cert-expired" => {
+                ::std::option::Option::Some(Self::AppKeySecurityRiskAppCertExpired)
+            }
+            "app-cert-not-exist" => ::std::option::Option::Some(Self::AppCertNotExist),
+            "alipay-cert-not-exist" => {
+                ::std::option::Option::Some(Self::AlipayCertNotExist)
+            }
+            "missing-app-cert-sn" => ::std::option::Option::Some(Self::MissingAppCertSn),
+            "missing-alipay-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayCertSn)
+            }
+            "missing-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayRootCertSn)
+            }
+            "invalid-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::InvalidAlipayRootCertSn)
+            }
+            "invalid-request-data" => {
+                ::std::option::Option::Some(Self::InvalidRequestData)
+            }
+            "invalid-response-data" => {
+                ::std::option::Option::Some(Self::InvalidResponseData)
+            }
+            "missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::MissingEncryptType)
+            }
+            "missing-encrypt-key" => ::std::option::Option::Some(Self::MissingEncryptKey),
+            "invalid-encrypt-type" => {
+                ::std::option::Option::Some(Self::InvalidEncryptType)
+            }
+            "invalid-encrypt" => ::std::option::Option::Some(Self::InvalidEncrypt),
+            "missing-session" => ::std::option::Option::Some(Self::MissingSession),
+            "missing-app-id" => ::std::option::Option::Some(Self::MissingAppId),
+            "invalid-app-id" => ::std::option::Option::Some(Self::InvalidAppId),
+            "missing-timestamp" => ::std::option::Option::Some(Self::MissingTimestamp),
+            "invalid-timestamp" => ::std::option::Option::Some(Self::InvalidTimestamp),
+            "illegal-timestamp" => ::std::option::Option::Some(Self::IllegalTimestamp),
+            "missing-version" => ::std::option::Option::Some(Self::MissingVersion),
+            "invalid-version" => ::std::option::Option::Some(Self::InvalidVersion),
+            "unsupported-version" => {
+                ::std::option::Option::Some(Self::UnsupportedVersion)
+            }
+            "invalid-encoding" => ::std::option::Option::Some(Self::InvalidEncoding),
+            "invalid-charset" => ::std::option::Option::Some(Self::InvalidCharset),
+            "invalid-digest-type" => ::std::option::Option::Some(Self::InvalidDigestType),
+            "invalid-digest" => ::std::option::Option::Some(Self::InvalidDigest),
+            "invalid-app-state" => ::std::option::Option::Some(Self::InvalidAppState),
+            "invalid-subscribe-relations" => {
+                ::std::option::Option::Some(Self::InvalidSubscribeRelations)
+            }
+            "invalid-auth-token" => ::std::option::Option::Some(Self::InvalidAuthToken),
+            "auth-token-time-out" => ::std::option::Option::Some(Self::AuthTokenTimeOut),
+            "invalid-app-auth-token" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthToken)
+            }
+            "invalid-app-auth-token-no-api" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthTokenNoApi)
+            }
+            "app-auth-token-time-out" => {
+                ::std::option::Option::Some(Self::AppAuthTokenTimeOut)
+            }
+            "not-support-app-auth" => {
+                ::std::option::Option::Some(Self::NotSupportAppAuth)
+            }
+            "access-data-time-out" => {
+                ::std::option::Option::Some(Self::AccessDataTimeOut)
+            }
+            "unsupport-operation" => {
+                ::std::option::Option::Some(Self::UnsupportOperation)
+            }
+            "openid-error" => ::std::option::Option::Some(Self::OpenidError),
+            "unknow-error" => ::std::option::Option::Some(Self::UnknowError),
+            "invalid-app-method" => ::std::option::Option::Some(Self::InvalidAppMethod),
+            "missing-app-uid" => ::std::option::Option::Some(Self::MissingAppUid),
+            "illegal-json" => ::std::option::Option::Some(Self::IllegalJson),
+            "illegal-card-no" => ::std::option::Option::Some(Self::IllegalCardNo),
+            "invalid-partnerid" => ::std::option::Option::Some(Self::InvalidPartnerid),
+            "no-product-reg-by-partner" => {
+                ::std::option::Option::Some(Self::NoProductRegByPartner)
+            }
+            "decryption-error" => ::std::option::Option::Some(Self::DecryptionError),
+            "decryption-error-missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorMissingEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-key" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptKey)
+            }
+            "decryption-error-unknown" => {
+                ::std::option::Option::Some(Self::DecryptionErrorUnknown)
+            }
+            "missing-signature-config" => {
+                ::std::option::Option::Some(Self::MissingSignatureConfig)
+            }
+            "sevice-not-been-subscribed-to" => {
+                ::std::option::Option::Some(Self::SeviceNotBeenSubscribedTo)
+            }
+            "unknown-sub-code" => ::std::option::Option::Some(Self::UnknownSubCode),
+            "suspected-attack" => ::std::option::Option::Some(Self::SuspectedAttack),
+            "invalid-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAuthRelations)
+            }
+            "invalid-product" => ::std::option::Option::Some(Self::InvalidProduct),
+            "method-forbidden-batch-invoke" => {
+                ::std::option::Option::Some(Self::MethodForbiddenBatchInvoke)
+            }
+            "exist-blank-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistBlankSubRequestId)
+            }
+            "exist-repeated-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistRepeatedSubRequestId)
+            }
+            "invalid-app-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthRelations)
+            }
+            "app-unbind-partner" => ::std::option::Option::Some(Self::AppUnbindPartner),
+            "app-invalid-oid" => ::std::option::Option::Some(Self::AppInvalidOid),
+            "exceed-api-balance" => ::std::option::Option::Some(Self::ExceedApiBalance),
+            "inner-app-no-access" => ::std::option::Option::Some(Self::InnerAppNoAccess),
+            "invalid-inner-invoke-scene" => {
+                ::std::option::Option::Some(Self::InvalidInnerInvokeScene)
+            }
+            "invalid-app-api-field-config" => {
+                ::std::option::Option::Some(Self::InvalidAppApiFieldConfig)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeCancelErrorCode {
+    fn from(value: &str) -> Self {
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradeCancelErrorCode {
+    fn from(value: ::std::string::String) -> Self {
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeCancelErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeCancelErrorCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeCancelErrorCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl AlipayTradeCancelErrorCode {
+    /// The business error code of `error` when Alipay answered with a service error
+    /// carrying one (v3 `code`, v2 `sub_code`); `None` for any other error.
+    pub fn of(error: &::alipay_runtime::Error) -> ::std::option::Option<Self> {
+        error.service()?.business_code().map(Self::from)
+    }
+}
 /// 统一收单交易关闭接口: request of `alipay.trade.close`.
 ///
 /// Served on v3 `POST /v3/alipay/trade/close` and v2 `gateway.do`; mutating.
@@ -623,6 +1217,582 @@ pub static ALIPAY_TRADE_CLOSE: ::alipay_runtime::Operation = ::alipay_runtime::O
         body: ::alipay_runtime::V3Body::Json,
     }),
 };
+/// Business error codes of `alipay.trade.close`: the v3 `code` or the v2 `sub_code` of a service error.
+///
+/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeCloseErrorCode {
+    /// `ACQ.SYSTEM_ERROR`
+    AcqSystemError,
+    /// `ACQ.TRADE_NOT_EXIST`
+    AcqTradeNotExist,
+    /// `ACQ.TRADE_STATUS_ERROR`
+    AcqTradeStatusError,
+    /// `ACQ.INVALID_PARAMETER`
+    AcqInvalidParameter,
+    /// `ACQ.REASON_TRADE_STATUS_INVALID`
+    AcqReasonTradeStatusInvalid,
+    /// `ACQ.REASON_ILLEGAL_STATUS`
+    AcqReasonIllegalStatus,
+    /// `invalid-parameter`
+    InvalidParameter,
+    /// `upload-fail`
+    UploadFail,
+    /// `invalid-file-extension`
+    InvalidFileExtension,
+    /// `invalid-file-size`
+    InvalidFileSize,
+    /// `file-check-fail`
+    FileCheckFail,
+    /// `app-call-limited`
+    AppCallLimited,
+    /// `method-call-limited`
+    MethodCallLimited,
+    /// `insufficient-isv-permissions`
+    InsufficientIsvPermissions,
+    /// `illegal-client-ip`
+    IllegalClientIp,
+    /// `insufficient-user-permissions`
+    InsufficientUserPermissions,
+    /// `self-invoke-forbidden`
+    SelfInvokeForbidden,
+    /// `app-auth-invoke-limit`
+    AppAuthInvokeLimit,
+    /// `app-api-punished`
+    AppApiPunished,
+    /// `missing-method`
+    MissingMethod,
+    /// `missing-platform`
+    MissingPlatform,
+    /// `invalid-platform`
+    InvalidPlatform,
+    /// `invalid-method`
+    InvalidMethod,
+    /// `forbidden-api`
+    ForbiddenApi,
+    /// `invalid-format`
+    InvalidFormat,
+    /// `missing-signature`
+    MissingSignature,
+    /// `missing-app-access-token`
+    MissingAppAccessToken,
+    /// `missing-signature-type`
+    MissingSignatureType,
+    /// `missing-default-signature-type`
+    MissingDefaultSignatureType,
+    /// `missing-signature-key`
+    MissingSignatureKey,
+    /// `invalid-signature-type`
+    InvalidSignatureType,
+    /// `invalid-signature-type-said-interface`
+    InvalidSignatureTypeSaidInterface,
+    /// `invalid-signature`
+    InvalidSignature,
+    /// `unsupported-expired-app-key-sign`
+    UnsupportedExpiredAppKeySign,
+    /// `app-key-security-risk, app-cert-expired`
+    AppKeySecurityRiskAppCertExpired,
+    /// `app-cert-not-exist`
+    AppCertNotExist,
+    /// `alipay-cert-not-exist`
+    AlipayCertNotExist,
+    /// `missing-app-cert-sn`
+    MissingAppCertSn,
+    /// `missing-alipay-cert-sn`
+    MissingAlipayCertSn,
+    /// `missing-alipay-root-cert-sn`
+    MissingAlipayRootCertSn,
+    /// `invalid-alipay-root-cert-sn`
+    InvalidAlipayRootCertSn,
+    /// `invalid-request-data`
+    InvalidRequestData,
+    /// `invalid-response-data`
+    InvalidResponseData,
+    /// `missing-encrypt-type`
+    MissingEncryptType,
+    /// `missing-encrypt-key`
+    MissingEncryptKey,
+    /// `invalid-encrypt-type`
+    InvalidEncryptType,
+    /// `invalid-encrypt`
+    InvalidEncrypt,
+    /// `missing-session`
+    MissingSession,
+    /// `missing-app-id`
+    MissingAppId,
+    /// `invalid-app-id`
+    InvalidAppId,
+    /// `missing-timestamp`
+    MissingTimestamp,
+    /// `invalid-timestamp`
+    InvalidTimestamp,
+    /// `illegal-timestamp`
+    IllegalTimestamp,
+    /// `missing-version`
+    MissingVersion,
+    /// `invalid-version`
+    InvalidVersion,
+    /// `unsupported-version`
+    UnsupportedVersion,
+    /// `invalid-encoding`
+    InvalidEncoding,
+    /// `invalid-charset`
+    InvalidCharset,
+    /// `invalid-digest-type`
+    InvalidDigestType,
+    /// `invalid-digest`
+    InvalidDigest,
+    /// `invalid-app-state`
+    InvalidAppState,
+    /// `invalid-subscribe-relations`
+    InvalidSubscribeRelations,
+    /// `invalid-auth-token`
+    InvalidAuthToken,
+    /// `auth-token-time-out`
+    AuthTokenTimeOut,
+    /// `invalid-app-auth-token`
+    InvalidAppAuthToken,
+    /// `invalid-app-auth-token-no-api`
+    InvalidAppAuthTokenNoApi,
+    /// `app-auth-token-time-out`
+    AppAuthTokenTimeOut,
+    /// `not-support-app-auth`
+    NotSupportAppAuth,
+    /// `access-data-time-out`
+    AccessDataTimeOut,
+    /// `unsupport-operation`
+    UnsupportOperation,
+    /// `openid-error`
+    OpenidError,
+    /// `unknow-error`
+    UnknowError,
+    /// `invalid-app-method`
+    InvalidAppMethod,
+    /// `missing-app-uid`
+    MissingAppUid,
+    /// `illegal-json`
+    IllegalJson,
+    /// `illegal-card-no`
+    IllegalCardNo,
+    /// `invalid-partnerid`
+    InvalidPartnerid,
+    /// `no-product-reg-by-partner`
+    NoProductRegByPartner,
+    /// `decryption-error`
+    DecryptionError,
+    /// `decryption-error-missing-encrypt-type`
+    DecryptionErrorMissingEncryptType,
+    /// `decryption-error-not-valid-encrypt-type`
+    DecryptionErrorNotValidEncryptType,
+    /// `decryption-error-not-valid-encrypt-key`
+    DecryptionErrorNotValidEncryptKey,
+    /// `decryption-error-unknown`
+    DecryptionErrorUnknown,
+    /// `missing-signature-config`
+    MissingSignatureConfig,
+    /// `sevice-not-been-subscribed-to`
+    SeviceNotBeenSubscribedTo,
+    /// `unknown-sub-code`
+    UnknownSubCode,
+    /// `suspected-attack`
+    SuspectedAttack,
+    /// `invalid-auth-relations`
+    InvalidAuthRelations,
+    /// `invalid-product`
+    InvalidProduct,
+    /// `method-forbidden-batch-invoke`
+    MethodForbiddenBatchInvoke,
+    /// `exist-blank-sub-request-id`
+    ExistBlankSubRequestId,
+    /// `exist-repeated-sub-request-id`
+    ExistRepeatedSubRequestId,
+    /// `invalid-app-auth-relations`
+    InvalidAppAuthRelations,
+    /// `app-unbind-partner`
+    AppUnbindPartner,
+    /// `app-invalid-oid`
+    AppInvalidOid,
+    /// `exceed-api-balance`
+    ExceedApiBalance,
+    /// `inner-app-no-access`
+    InnerAppNoAccess,
+    /// `invalid-inner-invoke-scene`
+    InvalidInnerInvokeScene,
+    /// `invalid-app-api-field-config`
+    InvalidAppApiFieldConfig,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeCloseErrorCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AcqSystemError => "ACQ.SYSTEM_ERROR",
+            Self::AcqTradeNotExist => "ACQ.TRADE_NOT_EXIST",
+            Self::AcqTradeStatusError => "ACQ.TRADE_STATUS_ERROR",
+            Self::AcqInvalidParameter => "ACQ.INVALID_PARAMETER",
+            Self::AcqReasonTradeStatusInvalid => "ACQ.REASON_TRADE_STATUS_INVALID",
+            Self::AcqReasonIllegalStatus => "ACQ.REASON_ILLEGAL_STATUS",
+            Self::InvalidParameter => "invalid-parameter",
+            Self::UploadFail => "upload-fail",
+            Self::InvalidFileExtension => "invalid-file-extension",
+            Self::InvalidFileSize => "invalid-file-size",
+            Self::FileCheckFail => "file-check-fail",
+            Self::AppCallLimited => "app-call-limited",
+            Self::MethodCallLimited => "method-call-limited",
+            Self::InsufficientIsvPermissions => "insufficient-isv-permissions",
+            Self::IllegalClientIp => "illegal-client-ip",
+            Self::InsufficientUserPermissions => "insufficient-user-permissions",
+            Self::SelfInvokeForbidden => "self-invoke-forbidden",
+            Self::AppAuthInvokeLimit => "app-auth-invoke-limit",
+            Self::AppApiPunished => "app-api-punished",
+            Self::MissingMethod => "missing-method",
+            Self::MissingPlatform => "missing-platform",
+            Self::InvalidPlatform => "invalid-platform",
+            Self::InvalidMethod => "invalid-method",
+            Self::ForbiddenApi => "forbidden-api",
+            Self::InvalidFormat => "invalid-format",
+            Self::MissingSignature => "missing-signature",
+            Self::MissingAppAccessToken => "missing-app-access-token",
+            Self::MissingSignatureType => "missing-signature-type",
+            Self::MissingDefaultSignatureType => "missing-default-signature-type",
+            Self::MissingSignatureKey => "missing-signature-key",
+            Self::InvalidSignatureType => "invalid-signature-type",
+            Self::InvalidSignatureTypeSaidInterface => {
+                "invalid-signature-type-said-interface"
+            }
+            Self::InvalidSignature => "invalid-signature",
+            Self::UnsupportedExpiredAppKeySign => "unsupported-expired-app-key-sign",
+            Self::AppKeySecurityRiskAppCertExpired => {
+                "app-key-security-risk, app-cert-expired"
+            }
+            Self::AppCertNotExist => "app-cert-not-exist",
+            Self::AlipayCertNotExist => "alipay-cert-not-exist",
+            Self::MissingAppCertSn => "missing-app-cert-sn",
+            Self::MissingAlipayCertSn => "missing-alipay-cert-sn",
+            Self::MissingAlipayRootCertSn => "missing-alipay-root-cert-sn",
+            Self::InvalidAlipayRootCertSn => "invalid-alipay-root-cert-sn",
+            Self::InvalidRequestData => "invalid-request-data",
+            Self::InvalidResponseData => "invalid-response-data",
+            Self::MissingEncryptType => "missing-encrypt-type",
+            Self::MissingEncryptKey => "missing-encrypt-key",
+            Self::InvalidEncryptType => "invalid-encrypt-type",
+            Self::InvalidEncrypt => "invalid-encrypt",
+            Self::MissingSession => "missing-session",
+            Self::MissingAppId => "missing-app-id",
+            Self::InvalidAppId => "invalid-app-id",
+            Self::MissingTimestamp => "missing-timestamp",
+            Self::InvalidTimestamp => "invalid-timestamp",
+            Self::IllegalTimestamp => "illegal-timestamp",
+            Self::MissingVersion => "missing-version",
+            Self::InvalidVersion => "invalid-version",
+            Self::UnsupportedVersion => "unsupported-version",
+            Self::InvalidEncoding => "invalid-encoding",
+            Self::InvalidCharset => "invalid-charset",
+            Self::InvalidDigestType => "invalid-digest-type",
+            Self::InvalidDigest => "invalid-digest",
+            Self::InvalidAppState => "invalid-app-state",
+            Self::InvalidSubscribeRelations => "invalid-subscribe-relations",
+            Self::InvalidAuthToken => "invalid-auth-token",
+            Self::AuthTokenTimeOut => "auth-token-time-out",
+            Self::InvalidAppAuthToken => "invalid-app-auth-token",
+            Self::InvalidAppAuthTokenNoApi => "invalid-app-auth-token-no-api",
+            Self::AppAuthTokenTimeOut => "app-auth-token-time-out",
+            Self::NotSupportAppAuth => "not-support-app-auth",
+            Self::AccessDataTimeOut => "access-data-time-out",
+            Self::UnsupportOperation => "unsupport-operation",
+            Self::OpenidError => "openid-error",
+            Self::UnknowError => "unknow-error",
+            Self::InvalidAppMethod => "invalid-app-method",
+            Self::MissingAppUid => "missing-app-uid",
+            Self::IllegalJson => "illegal-json",
+            Self::IllegalCardNo => "illegal-card-no",
+            Self::InvalidPartnerid => "invalid-partnerid",
+            Self::NoProductRegByPartner => "no-product-reg-by-partner",
+            Self::DecryptionError => "decryption-error",
+            Self::DecryptionErrorMissingEncryptType => {
+                "decryption-error-missing-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptType => {
+                "decryption-error-not-valid-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptKey => {
+                "decryption-error-not-valid-encrypt-key"
+            }
+            Self::DecryptionErrorUnknown => "decryption-error-unknown",
+            Self::MissingSignatureConfig => "missing-signature-config",
+            Self::SeviceNotBeenSubscribedTo => "sevice-not-been-subscribed-to",
+            Self::UnknownSubCode => "unknown-sub-code",
+            Self::SuspectedAttack => "suspected-attack",
+            Self::InvalidAuthRelations => "invalid-auth-relations",
+            Self::InvalidProduct => "invalid-product",
+            Self::MethodForbiddenBatchInvoke => "method-forbidden-batch-invoke",
+            Self::ExistBlankSubRequestId => "exist-blank-sub-request-id",
+            Self::ExistRepeatedSubRequestId => "exist-repeated-sub-request-id",
+            Self::InvalidAppAuthRelations => "invalid-app-auth-relations",
+            Self::AppUnbindPartner => "app-unbind-partner",
+            Self::AppInvalidOid => "app-invalid-oid",
+            Self::ExceedApiBalance => "exceed-api-balance",
+            Self::InnerAppNoAccess => "inner-app-no-access",
+            Self::InvalidInnerInvokeScene => "invalid-inner-invoke-scene",
+            Self::InvalidAppApiFieldConfig => "invalid-app-api-field-config",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "ACQ.SYSTEM_ERROR" => ::std::option::Option::Some(Self::AcqSystemError),
+            "ACQ.TRADE_NOT_EXIST" => ::std::option::Option::Some(Self::AcqTradeNotExist),
+            "ACQ.TRADE_STATUS_ERROR" => {
+                ::std::option::Option::Some(Self::AcqTradeStatusError)
+            }
+            "ACQ.INVALID_PARAMETER" => {
+                ::std::option::Option::Some(Self::AcqInvalidParameter)
+            }
+            "ACQ.REASON_TRADE_STATUS_INVALID" => {
+                ::std::option::Option::Some(Self::AcqReasonTradeStatusInvalid)
+            }
+            "ACQ.REASON_ILLEGAL_STATUS" => {
+                ::std::option::Option::Some(Self::AcqReasonIllegalStatus)
+            }
+            "invalid-parameter" => ::std::option::Option::Some(Self::InvalidParameter),
+            "upload-fail" => ::std::option::Option::Some(Self::UploadFail),
+            "invalid-file-extension" => {
+                ::std::option::Option::Some(Self::InvalidFileExtension)
+            }
+            "invalid-file-size" => ::std::option::Option::Some(Self::InvalidFileSize),
+            "file-check-fail" => ::std::option::Option::Some(Self::FileCheckFail),
+            "app-call-limited" => ::std::option::Option::Some(Self::AppCallLimited),
+            "method-call-limited" => ::std::option::Option::Some(Self::MethodCallLimited),
+            "insufficient-isv-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientIsvPermissions)
+            }
+            "illegal-client-ip" => ::std::option::Option::Some(Self::IllegalClientIp),
+            "insufficient-user-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientUserPermissions)
+            }
+            "self-invoke-forbidden" => {
+                ::std::option::Option::Some(Self::SelfInvokeForbidden)
+            }
+            "app-auth-invoke-limit" => {
+                ::std::option::Option::Some(Self::AppAuthInvokeLimit)
+            }
+            "app-api-punished" => ::std::option::Option::Some(Self::AppApiPunished),
+            "missing-method" => ::std::option::Option::Some(Self::MissingMethod),
+            "missing-platform" => ::std::option::Option::Some(Self::MissingPlatform),
+            "invalid-platform" => ::std::option::Option::Some(Self::InvalidPlatform),
+            "invalid-method" => ::std::option::Option::Some(Self::InvalidMethod),
+            "forbidden-api" => ::std::option::Option::Some(Self::ForbiddenApi),
+            "invalid-format" => ::std::option::Option::Some(Self::InvalidFormat),
+            "missing-signature" => ::std::option::Option::Some(Self::MissingSignature),
+            "missing-app-access-token" => {
+                ::std::option::Option::Some(Self::MissingAppAccessToken)
+            }
+            "missing-signature-type" => {
+                ::std::option::Option::Some(Self::MissingSignatureType)
+            }
+            "missing-default-signature-type" => {
+                ::std::option::Option::Some(Self::MissingDefaultSignatureType)
+            }
+            "missing-signature-key" => {
+                ::std::option::Option::Some(Self::MissingSignatureKey)
+            }
+            "invalid-signature-type" => {
+                ::std::option::Option::Some(Self::InvalidSignatureType)
+            }
+            "invalid-signature-type-said-interface" => {
+                ::std::option::Option::Some(Self::InvalidSignatureTypeSaidInterface)
+            }
+            "invalid-signature" => ::std::option::Option::Some(Self::InvalidSignature),
+            "unsupported-expired-app-key-sign" => {
+                ::std::option::Option::Some(Self::UnsupportedExpiredAppKeySign)
+            }
+            "app-key-security-risk, app-cert-expired" => {
+                ::std::option::Option::Some(Self::AppKeySecurityRiskAppCertExpired)
+            }
+            "app-cert-not-exist" => ::std::option::Option::Some(Self::AppCertNotExist),
+            "alipay-cert-not-exist" => {
+                ::std::option::Option::Some(Self::AlipayCertNotExist)
+            }
+            "missing-app-cert-sn" => ::std::option::Option::Some(Self::MissingAppCertSn),
+            "missing-alipay-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayCertSn)
+            }
+            "missing-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayRootCertSn)
+            }
+            "invalid-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::InvalidAlipayRootCertSn)
+            }
+            "invalid-request-data" => {
+                ::std::option::Option::Some(Self::InvalidRequestData)
+            }
+            "invalid-response-data" => {
+                ::std::option::Option::Some(Self::InvalidResponseData)
+            }
+            "missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::MissingEncryptType)
+            }
+            "missing-encrypt-key" => ::std::option::Option::Some(Self::MissingEncryptKey),
+            "invalid-encrypt-type" => {
+                ::std::option::Option::Some(Self::InvalidEncryptType)
+            }
+            "invalid-encrypt" => ::std::option::Option::Some(Self::InvalidEncrypt),
+            "missing-session" => ::std::option::Option::Some(Self::MissingSession),
+            "missing-app-id" => ::std::option::Option::Some(Self::MissingAppId),
+            "invalid-app-id" => ::std::option::Option::Some(Self::InvalidAppId),
+            "missing-timestamp" => ::std::option::Option::Some(Self::MissingTimestamp),
+            "invalid-timestamp" => ::std::option::Option::Some(Self::InvalidTimestamp),
+            "illegal-timestamp" => ::std::option::Option::Some(Self::IllegalTimestamp),
+            "missing-version" => ::std::option::Option::Some(Self::MissingVersion),
+            "invalid-version" => ::std::option::Option::Some(Self::InvalidVersion),
+            "unsupported-version" => {
+                ::std::option::Option::Some(Self::UnsupportedVersion)
+            }
+            "invalid-encoding" => ::std::option::Option::Some(Self::InvalidEncoding),
+            "invalid-charset" => ::std::option::Option::Some(Self::InvalidCharset),
+            "invalid-digest-type" => ::std::option::Option::Some(Self::InvalidDigestType),
+            "invalid-digest" => ::std::option::Option::Some(Self::InvalidDigest),
+            "invalid-app-state" => ::std::option::Option::Some(Self::InvalidAppState),
+            "invalid-subscribe-relations" => {
+                ::std::option::Option::Some(Self::InvalidSubscribeRelations)
+            }
+            "invalid-auth-token" => ::std::option::Option::Some(Self::InvalidAuthToken),
+            "auth-token-time-out" => ::std::option::Option::Some(Self::AuthTokenTimeOut),
+            "invalid-app-auth-token" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthToken)
+            }
+            "invalid-app-auth-token-no-api" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthTokenNoApi)
+            }
+            "app-auth-token-time-out" => {
+                ::std::option::Option::Some(Self::AppAuthTokenTimeOut)
+            }
+            "not-support-app-auth" => {
+                ::std::option::Option::Some(Self::NotSupportAppAuth)
+            }
+            "access-data-time-out" => {
+                ::std::option::Option::Some(Self::AccessDataTimeOut)
+            }
+            "unsupport-operation" => {
+                ::std::option::Option::Some(Self::UnsupportOperation)
+            }
+            "openid-error" => ::std::option::Option::Some(Self::OpenidError),
+            "unknow-error" => ::std::option::Option::Some(Self::UnknowError),
+            "invalid-app-method" => ::std::option::Option::Some(Self::InvalidAppMethod),
+            "missing-app-uid" => ::std::option::Option::Some(Self::MissingAppUid),
+            "illegal-json" => ::std::option::Option::Some(Self::IllegalJson),
+            "illegal-card-no" => ::std::option::Option::Some(Self::IllegalCardNo),
+            "invalid-partnerid" => ::std::option::Option::Some(Self::InvalidPartnerid),
+            "no-product-reg-by-partner" => {
+                ::std::option::Option::Some(Self::NoProductRegByPartner)
+            }
+            "decryption-error" => ::std::option::Option::Some(Self::DecryptionError),
+            "decryption-error-missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorMissingEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-key" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptKey)
+            }
+            "decryption-error-unknown" => {
+                ::std::option::Option::Some(Self::DecryptionErrorUnknown)
+            }
+            "missing-signature-config" => {
+                ::std::option::Option::Some(Self::MissingSignatureConfig)
+            }
+            "sevice-not-been-subscribed-to" => {
+                ::std::option::Option::Some(Self::SeviceNotBeenSubscribedTo)
+            }
+            "unknown-sub-code" => ::std::option::Option::Some(Self::UnknownSubCode),
+            "suspected-attack" => ::std::option::Option::Some(Self::SuspectedAttack),
+            "invalid-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAuthRelations)
+            }
+            "invalid-product" => ::std::option::Option::Some(Self::InvalidProduct),
+            "method-forbidden-batch-invoke" => {
+                ::std::option::Option::Some(Self::MethodForbiddenBatchInvoke)
+            }
+            "exist-blank-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistBlankSubRequestId)
+            }
+            "exist-repeated-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistRepeatedSubRequestId)
+            }
+            "invalid-app-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthRelations)
+            }
+            "app-unbind-partner" => ::std::option::Option::Some(Self::AppUnbindPartner),
+            "app-invalid-oid" => ::std::option::Option::Some(Self::AppInvalidOid),
+            "exceed-api-balance" => ::std::option::Option::Some(Self::ExceedApiBalance),
+            "inner-app-no-access" => ::std::option::Option::Some(Self::InnerAppNoAccess),
+            "invalid-inner-invoke-scene" => {
+                ::std::option::Option::Some(Self::InvalidInnerInvokeScene)
+            }
+            "invalid-app-api-field-config" => {
+                ::std::option::Option::Some(Self::InvalidAppApiFieldConfig)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeCloseErrorCode {
+    fn from(value: &str) -> Self {
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradeCloseErrorCode {
+    fn from(value: ::std::string::String) -> Self {
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeCloseErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeCloseErrorCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeCloseErrorCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl AlipayTradeCloseErrorCode {
+    /// The business error code of `error` when Alipay answered with a service error
+    /// carrying one (v3 `code`, v2 `sub_code`); `None` for any other error.
+    pub fn of(error: &::alipay_runtime::Error) -> ::std::option::Option<Self> {
+        error.service()?.business_code().map(Self::from)
+    }
+}
 /// 统一收单交易创建接口: request of `alipay.trade.create`.
 ///
 /// Served on v3 `POST /v3/alipay/trade/create` and v2 `gateway.do`; mutating.
@@ -1205,6 +2375,858 @@ pub static ALIPAY_TRADE_CREATE: ::alipay_runtime::Operation = ::alipay_runtime::
         body: ::alipay_runtime::V3Body::Json,
     }),
 };
+/// Business error codes of `alipay.trade.create`: the v3 `code` or the v2 `sub_code` of a service error.
+///
+/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeCreateErrorCode {
+    /// `ACQ.SYSTEM_ERROR`
+    AcqSystemError,
+    /// `ACQ.INVALID_PARAMETER`
+    AcqInvalidParameter,
+    /// `ACQ.ACCESS_FORBIDDEN`
+    AcqAccessForbidden,
+    /// `ACQ.EXIST_FORBIDDEN_WORD`
+    AcqExistForbiddenWord,
+    /// `ACQ.PARTNER_ERROR`
+    AcqPartnerError,
+    /// `ACQ.TOTAL_FEE_EXCEED`
+    AcqTotalFeeExceed,
+    /// `ACQ.CONTEXT_INCONSISTENT`
+    AcqContextInconsistent,
+    /// `ACQ.TRADE_HAS_SUCCESS`
+    AcqTradeHasSuccess,
+    /// `ACQ.TRADE_HAS_CLOSE`
+    AcqTradeHasClose,
+    /// `ACQ.BUYER_SELLER_EQUAL`
+    AcqBuyerSellerEqual,
+    /// `ACQ.TRADE_BUYER_NOT_MATCH`
+    AcqTradeBuyerNotMatch,
+    /// `ACQ.BUYER_ENABLE_STATUS_FORBID`
+    AcqBuyerEnableStatusForbid,
+    /// `ACQ.SELLER_BEEN_BLOCKED`
+    AcqSellerBeenBlocked,
+    /// `ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT`
+    AcqErrorBuyerCertifyLevelLimit,
+    /// `ACQ.SUB_MERCHANT_CREATE_FAIL`
+    AcqSubMerchantCreateFail,
+    /// `ACQ.SUB_MERCHANT_TYPE_INVALID`
+    AcqSubMerchantTypeInvalid,
+    /// `ACQ.SECONDARY_MERCHANT_STATUS_ERROR`
+    AcqSecondaryMerchantStatusError,
+    /// `ACQ.BUYER_NOT_EXIST`
+    AcqBuyerNotExist,
+    /// `ACQ.PAYER_UNMATCHED`
+    AcqPayerUnmatched,
+    /// `ACQ.SECONDARY_MERCHANT_NOT_MATCH`
+    AcqSecondaryMerchantNotMatch,
+    /// `ACQ.TRADE_SETTLE_ERROR`
+    AcqTradeSettleError,
+    /// `ACQ.SECONDARY_MERCHANT_ID_BLANK`
+    AcqSecondaryMerchantIdBlank,
+    /// `ACQ.INVALID_RECEIVE_ACCOUNT`
+    AcqInvalidReceiveAccount,
+    /// `ACQ.SECONDARY_MERCHANT_ID_INVALID`
+    AcqSecondaryMerchantIdInvalid,
+    /// `ACQ.BEYOND_PER_RECEIPT_SINGLE_RESTRICTION`
+    AcqBeyondPerReceiptSingleRestriction,
+    /// `ACQ.SECONDARY_MERCHANT_ALIPAY_ACCOUNT_INVALID`
+    AcqSecondaryMerchantAlipayAccountInvalid,
+    /// `ACQ.SECONDARY_MERCHANT_ISV_PUNISH_INDIRECT`
+    AcqSecondaryMerchantIsvPunishIndirect,
+    /// `ACQ.USER_LOGONID_DUP`
+    AcqUserLogonidDup,
+    /// `ACQ.CUSTOMER_VALIDATE_ERROR`
+    AcqCustomerValidateError,
+    /// `ACQ.INVALID_STORE_ID`
+    AcqInvalidStoreId,
+    /// `ACQ.SECONDARY_MERCHANT_CARD_ALIAS_NO_INVALID`
+    AcqSecondaryMerchantCardAliasNoInvalid,
+    /// `ACQ.NOT_SUPPORT_PAYMENT_INST`
+    AcqNotSupportPaymentInst,
+    /// `ACQ.SELLER_NOT_EXIST`
+    AcqSellerNotExist,
+    /// `ACQ.NOW_TIME_AFTER_EXPIRE_TIME_ERROR`
+    AcqNowTimeAfterExpireTimeError,
+    /// `ACQ.ILLEGAL_ARGUMENT`
+    AcqIllegalArgument,
+    /// `ACQ.SUB_GOODS_SIZE_MAX_COUNT`
+    AcqSubGoodsSizeMaxCount,
+    /// `ACQ.PLATFORM_BUSINESS_ACQUIRE_MODE_MUST_MERCHANT_ID`
+    AcqPlatformBusinessAcquireModeMustMerchantId,
+    /// `ACQ.ERROR_SELLER_CERTIFY_LEVEL_LIMIT`
+    AcqErrorSellerCertifyLevelLimit,
+    /// `ACQ.STORE_INFO_INVALID`
+    AcqStoreInfoInvalid,
+    /// `ACQ.DEFAULT_SETTLE_RULE_NOT_EXIST`
+    AcqDefaultSettleRuleNotExist,
+    /// `ACQ.MERCHANT_PERM_RECEIPT_SUSPEND_LIMIT`
+    AcqMerchantPermReceiptSuspendLimit,
+    /// `ACQ.MERCHANT_PERM_RECEIPT_SINGLE_LIMIT`
+    AcqMerchantPermReceiptSingleLimit,
+    /// `ACQ.MERCHANT_PERM_RECEIPT_DAY_LIMIT`
+    AcqMerchantPermReceiptDayLimit,
+    /// `ACQ.OPEN_ID_NOT_TINY_APP`
+    AcqOpenIdNotTinyApp,
+    /// `ACQ.RISK_MERCHANT_IP_NOT_EXIST`
+    AcqRiskMerchantIpNotExist,
+    /// `ACQ.BIZ_PRODUCT_NOT_ALLOWED`
+    AcqBizProductNotAllowed,
+    /// `ACQ.UNBOUND_APPLICATION`
+    AcqUnboundApplication,
+    /// `ACQ.PRODUCT_NOT_SUPPORT_IN_TINY_APP`
+    AcqProductNotSupportInTinyApp,
+    /// `ACQ.MERCHANT_STATUS_NOT_NORMAL`
+    AcqMerchantStatusNotNormal,
+    /// `invalid-parameter`
+    InvalidParameter,
+    /// `upload-fail`
+    UploadFail,
+    /// `invalid-file-extension`
+    InvalidFileExtension,
+    /// `invalid-file-size`
+    InvalidFileSize,
+    /// `file-check-fail`
+    FileCheckFail,
+    /// `app-call-limited`
+    AppCallLimited,
+    /// `method-call-limited`
+    MethodCallLimited,
+    /// `insufficient-isv-permissions`
+    InsufficientIsvPermissions,
+    /// `illegal-client-ip`
+    IllegalClientIp,
+    /// `insufficient-user-permissions`
+    InsufficientUserPermissions,
+    /// `self-invoke-forbidden`
+    SelfInvokeForbidden,
+    /// `app-auth-invoke-limit`
+    AppAuthInvokeLimit,
+    /// `app-api-punished`
+    AppApiPunished,
+    /// `missing-method`
+    MissingMethod,
+    /// `missing-platform`
+    MissingPlatform,
+    /// `invalid-platform`
+    InvalidPlatform,
+    /// `invalid-method`
+    InvalidMethod,
+    /// `forbidden-api`
+    ForbiddenApi,
+    /// `invalid-format`
+    InvalidFormat,
+    /// `missing-signature`
+    MissingSignature,
+    /// `missing-app-access-token`
+    MissingAppAccessToken,
+    /// `missing-signature-type`
+    MissingSignatureType,
+    /// `missing-default-signature-type`
+    MissingDefaultSignatureType,
+    /// `missing-signature-key`
+    MissingSignatureKey,
+    /// `invalid-signature-type`
+    InvalidSignatureType,
+    /// `invalid-signature-type-said-interface`
+    InvalidSignatureTypeSaidInterface,
+    /// `invalid-signature`
+    InvalidSignature,
+    /// `unsupported-expired-app-key-sign`
+    UnsupportedExpiredAppKeySign,
+    /// `app-key-security-risk, app-cert-expired`
+    AppKeySecurityRiskAppCertExpired,
+    /// `app-cert-not-exist`
+    AppCertNotExist,
+    /// `alipay-cert-not-exist`
+    AlipayCertNotExist,
+    /// `missing-app-cert-sn`
+    MissingAppCertSn,
+    /// `missing-alipay-cert-sn`
+    MissingAlipayCertSn,
+    /// `missing-alipay-root-cert-sn`
+    MissingAlipayRootCertSn,
+    /// `invalid-alipay-root-cert-sn`
+    InvalidAlipayRootCertSn,
+    /// `invalid-request-data`
+    InvalidRequestData,
+    /// `invalid-response-data`
+    InvalidResponseData,
+    /// `missing-encrypt-type`
+    MissingEncryptType,
+    /// `missing-encrypt-key`
+    MissingEncryptKey,
+    /// `invalid-encrypt-type`
+    InvalidEncryptType,
+    /// `invalid-encrypt`
+    InvalidEncrypt,
+    /// `missing-session`
+    MissingSession,
+    /// `missing-app-id`
+    MissingAppId,
+    /// `invalid-app-id`
+    InvalidAppId,
+    /// `missing-timestamp`
+    MissingTimestamp,
+    /// `invalid-timestamp`
+    InvalidTimestamp,
+    /// `illegal-timestamp`
+    IllegalTimestamp,
+    /// `missing-version`
+    MissingVersion,
+    /// `invalid-version`
+    InvalidVersion,
+    /// `unsupported-version`
+    UnsupportedVersion,
+    /// `invalid-encoding`
+    InvalidEncoding,
+    /// `invalid-charset`
+    InvalidCharset,
+    /// `invalid-digest-type`
+    InvalidDigestType,
+    /// `invalid-digest`
+    InvalidDigest,
+    /// `invalid-app-state`
+    InvalidAppState,
+    /// `invalid-subscribe-relations`
+    InvalidSubscribeRelations,
+    /// `invalid-auth-token`
+    InvalidAuthToken,
+    /// `auth-token-time-out`
+    AuthTokenTimeOut,
+    /// `invalid-app-auth-token`
+    InvalidAppAuthToken,
+    /// `invalid-app-auth-token-no-api`
+    InvalidAppAuthTokenNoApi,
+    /// `app-auth-token-time-out`
+    AppAuthTokenTimeOut,
+    /// `not-support-app-auth`
+    NotSupportAppAuth,
+    /// `access-data-time-out`
+    AccessDataTimeOut,
+    /// `unsupport-operation`
+    UnsupportOperation,
+    /// `openid-error`
+    OpenidError,
+    /// `unknow-error`
+    UnknowError,
+    /// `invalid-app-method`
+    InvalidAppMethod,
+    /// `missing-app-uid`
+    MissingAppUid,
+    /// `illegal-json`
+    IllegalJson,
+    /// `illegal-card-no`
+    IllegalCardNo,
+    /// `invalid-partnerid`
+    InvalidPartnerid,
+    /// `no-product-reg-by-partner`
+    NoProductRegByPartner,
+    /// `decryption-error`
+    DecryptionError,
+    /// `decryption-error-missing-encrypt-type`
+    DecryptionErrorMissingEncryptType,
+    /// `decryption-error-not-valid-encrypt-type`
+    DecryptionErrorNotValidEncryptType,
+    /// `decryption-error-not-valid-encrypt-key`
+    DecryptionErrorNotValidEncryptKey,
+    /// `decryption-error-unknown`
+    DecryptionErrorUnknown,
+    /// `missing-signature-config`
+    MissingSignatureConfig,
+    /// `sevice-not-been-subscribed-to`
+    SeviceNotBeenSubscribedTo,
+    /// `unknown-sub-code`
+    UnknownSubCode,
+    /// `suspected-attack`
+    SuspectedAttack,
+    /// `invalid-auth-relations`
+    InvalidAuthRelations,
+    /// `invalid-product`
+    InvalidProduct,
+    /// `method-forbidden-batch-invoke`
+    MethodForbiddenBatchInvoke,
+    /// `exist-blank-sub-request-id`
+    ExistBlankSubRequestId,
+    /// `exist-repeated-sub-request-id`
+    ExistRepeatedSubRequestId,
+    /// `invalid-app-auth-relations`
+    InvalidAppAuthRelations,
+    /// `app-unbind-partner`
+    AppUnbindPartner,
+    /// `app-invalid-oid`
+    AppInvalidOid,
+    /// `exceed-api-balance`
+    ExceedApiBalance,
+    /// `inner-app-no-access`
+    InnerAppNoAccess,
+    /// `invalid-inner-invoke-scene`
+    InvalidInnerInvokeScene,
+    /// `invalid-app-api-field-config`
+    InvalidAppApiFieldConfig,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeCreateErrorCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AcqSystemError => "ACQ.SYSTEM_ERROR",
+            Self::AcqInvalidParameter => "ACQ.INVALID_PARAMETER",
+            Self::AcqAccessForbidden => "ACQ.ACCESS_FORBIDDEN",
+            Self::AcqExistForbiddenWord => "ACQ.EXIST_FORBIDDEN_WORD",
+            Self::AcqPartnerError => "ACQ.PARTNER_ERROR",
+            Self::AcqTotalFeeExceed => "ACQ.TOTAL_FEE_EXCEED",
+            Self::AcqContextInconsistent => "ACQ.CONTEXT_INCONSISTENT",
+            Self::AcqTradeHasSuccess => "ACQ.TRADE_HAS_SUCCESS",
+            Self::AcqTradeHasClose => "ACQ.TRADE_HAS_CLOSE",
+            Self::AcqBuyerSellerEqual => "ACQ.BUYER_SELLER_EQUAL",
+            Self::AcqTradeBuyerNotMatch => "ACQ.TRADE_BUYER_NOT_MATCH",
+            Self::AcqBuyerEnableStatusForbid => "ACQ.BUYER_ENABLE_STATUS_FORBID",
+            Self::AcqSellerBeenBlocked => "ACQ.SELLER_BEEN_BLOCKED",
+            Self::AcqErrorBuyerCertifyLevelLimit => "ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT",
+            Self::AcqSubMerchantCreateFail => "ACQ.SUB_MERCHANT_CREATE_FAIL",
+            Self::AcqSubMerchantTypeInvalid => "ACQ.SUB_MERCHANT_TYPE_INVALID",
+            Self::AcqSecondaryMerchantStatusError => {
+                "ACQ.SECONDARY_MERCHANT_STATUS_ERROR"
+            }
+            Self::AcqBuyerNotExist => "ACQ.BUYER_NOT_EXIST",
+            Self::AcqPayerUnmatched => "ACQ.PAYER_UNMATCHED",
+            Self::AcqSecondaryMerchantNotMatch => "ACQ.SECONDARY_MERCHANT_NOT_MATCH",
+            Self::AcqTradeSettleError => "ACQ.TRADE_SETTLE_ERROR",
+            Self::AcqSecondaryMerchantIdBlank => "ACQ.SECONDARY_MERCHANT_ID_BLANK",
+            Self::AcqInvalidReceiveAccount => "ACQ.INVALID_RECEIVE_ACCOUNT",
+            Self::AcqSecondaryMerchantIdInvalid => "ACQ.SECONDARY_MERCHANT_ID_INVALID",
+            Self::AcqBeyondPerReceiptSingleRestriction => {
+                "ACQ.BEYOND_PER_RECEIPT_SINGLE_RESTRICTION"
+            }
+            Self::AcqSecondaryMerchantAlipayAccountInvalid => {
+                "ACQ.SECONDARY_MERCHANT_ALIPAY_ACCOUNT_INVALID"
+            }
+            Self::AcqSecondaryMerchantIsvPunishIndirect => {
+                "ACQ.SECONDARY_MERCHANT_ISV_PUNISH_INDIRECT"
+            }
+            Self::AcqUserLogonidDup => "ACQ.USER_LOGONID_DUP",
+            Self::AcqCustomerValidateError => "ACQ.CUSTOMER_VALIDATE_ERROR",
+            Self::AcqInvalidStoreId => "ACQ.INVALID_STORE_ID",
+            Self::AcqSecondaryMerchantCardAliasNoInvalid => {
+                "ACQ.SECONDARY_MERCHANT_CARD_ALIAS_NO_INVALID"
+            }
+            Self::AcqNotSupportPaymentInst => "ACQ.NOT_SUPPORT_PAYMENT_INST",
+            Self::AcqSellerNotExist => "ACQ.SELLER_NOT_EXIST",
+            Self::AcqNowTimeAfterExpireTimeError => {
+                "ACQ.NOW_TIME_AFTER_EXPIRE_TIME_ERROR"
+            }
+            Self::AcqIllegalArgument => "ACQ.ILLEGAL_ARGUMENT",
+            Self::AcqSubGoodsSizeMaxCount => "ACQ.SUB_GOODS_SIZE_MAX_COUNT",
+            Self::AcqPlatformBusinessAcquireModeMustMerchantId => {
+                "ACQ.PLATFORM_BUSINESS_ACQUIRE_MODE_MUST_MERCHANT_ID"
+            }
+            Self::AcqErrorSellerCertifyLevelLimit => {
+                "ACQ.ERROR_SELLER_CERTIFY_LEVEL_LIMIT"
+            }
+            Self::AcqStoreInfoInvalid => "ACQ.STORE_INFO_INVALID",
+            Self::AcqDefaultSettleRuleNotExist => "ACQ.DEFAULT_SETTLE_RULE_NOT_EXIST",
+            Self::AcqMerchantPermReceiptSuspendLimit => {
+                "ACQ.MERCHANT_PERM_RECEIPT_SUSPEND_LIMIT"
+            }
+            Self::AcqMerchantPermReceiptSingleLimit => {
+                "ACQ.MERCHANT_PERM_RECEIPT_SINGLE_LIMIT"
+            }
+            Self::AcqMerchantPermReceiptDayLimit => "ACQ.MERCHANT_PERM_RECEIPT_DAY_LIMIT",
+            Self::AcqOpenIdNotTinyApp => "ACQ.OPEN_ID_NOT_TINY_APP",
+            Self::AcqRiskMerchantIpNotExist => "ACQ.RISK_MERCHANT_IP_NOT_EXIST",
+            Self::AcqBizProductNotAllowed => "ACQ.BIZ_PRODUCT_NOT_ALLOWED",
+            Self::AcqUnboundApplication => "ACQ.UNBOUND_APPLICATION",
+            Self::AcqProductNotSupportInTinyApp => "ACQ.PRODUCT_NOT_SUPPORT_IN_TINY_APP",
+            Self::AcqMerchantStatusNotNormal => "ACQ.MERCHANT_STATUS_NOT_NORMAL",
+            Self::InvalidParameter => "invalid-parameter",
+            Self::UploadFail => "upload-fail",
+            Self::InvalidFileExtension => "invalid-file-extension",
+            Self::InvalidFileSize => "invalid-file-size",
+            Self::FileCheckFail => "file-check-fail",
+            Self::AppCallLimited => "app-call-limited",
+            Self::MethodCallLimited => "method-call-limited",
+            Self::InsufficientIsvPermissions => "insufficient-isv-permissions",
+            Self::IllegalClientIp => "illegal-client-ip",
+            Self::InsufficientUserPermissions => "insufficient-user-permissions",
+            Self::SelfInvokeForbidden => "self-invoke-forbidden",
+            Self::AppAuthInvokeLimit => "app-auth-invoke-limit",
+            Self::AppApiPunished => "app-api-punished",
+            Self::MissingMethod => "missing-method",
+            Self::MissingPlatform => "missing-platform",
+            Self::InvalidPlatform => "invalid-platform",
+            Self::InvalidMethod => "invalid-method",
+            Self::ForbiddenApi => "forbidden-api",
+            Self::InvalidFormat => "invalid-format",
+            Self::MissingSignature => "missing-signature",
+            Self::MissingAppAccessToken => "missing-app-access-token",
+            Self::MissingSignatureType => "missing-signature-type",
+            Self::MissingDefaultSignatureType => "missing-default-signature-type",
+            Self::MissingSignatureKey => "missing-signature-key",
+            Self::InvalidSignatureType => "invalid-signature-type",
+            Self::InvalidSignatureTypeSaidInterface => {
+                "invalid-signature-type-said-interface"
+            }
+            Self::InvalidSignature => "invalid-signature",
+            Self::UnsupportedExpiredAppKeySign => "unsupported-expired-app-key-sign",
+            Self::AppKeySecurityRiskAppCertExpired => {
+                "app-key-security-risk, app-cert-expired"
+            }
+            Self::AppCertNotExist => "app-cert-not-exist",
+            Self::AlipayCertNotExist => "alipay-cert-not-exist",
+            Self::MissingAppCertSn => "missing-app-cert-sn",
+            Self::MissingAlipayCertSn => "missing-alipay-cert-sn",
+            Self::MissingAlipayRootCertSn => "missing-alipay-root-cert-sn",
+            Self::InvalidAlipayRootCertSn => "invalid-alipay-root-cert-sn",
+            Self::InvalidRequestData => "invalid-request-data",
+            Self::InvalidResponseData => "invalid-response-data",
+            Self::MissingEncryptType => "missing-encrypt-type",
+            Self::MissingEncryptKey => "missing-encrypt-key",
+            Self::InvalidEncryptType => "invalid-encrypt-type",
+            Self::InvalidEncrypt => "invalid-encrypt",
+            Self::MissingSession => "missing-session",
+            Self::MissingAppId => "missing-app-id",
+            Self::InvalidAppId => "invalid-app-id",
+            Self::MissingTimestamp => "missing-timestamp",
+            Self::InvalidTimestamp => "invalid-timestamp",
+            Self::IllegalTimestamp => "illegal-timestamp",
+            Self::MissingVersion => "missing-version",
+            Self::InvalidVersion => "invalid-version",
+            Self::UnsupportedVersion => "unsupported-version",
+            Self::InvalidEncoding => "invalid-encoding",
+            Self::InvalidCharset => "invalid-charset",
+            Self::InvalidDigestType => "invalid-digest-type",
+            Self::InvalidDigest => "invalid-digest",
+            Self::InvalidAppState => "invalid-app-state",
+            Self::InvalidSubscribeRelations => "invalid-subscribe-relations",
+            Self::InvalidAuthToken => "invalid-auth-token",
+            Self::AuthTokenTimeOut => "auth-token-time-out",
+            Self::InvalidAppAuthToken => "invalid-app-auth-token",
+            Self::InvalidAppAuthTokenNoApi => "invalid-app-auth-token-no-api",
+            Self::AppAuthTokenTimeOut => "app-auth-token-time-out",
+            Self::NotSupportAppAuth => "not-support-app-auth",
+            Self::AccessDataTimeOut => "access-data-time-out",
+            Self::UnsupportOperation => "unsupport-operation",
+            Self::OpenidError => "openid-error",
+            Self::UnknowError => "unknow-error",
+            Self::InvalidAppMethod => "invalid-app-method",
+            Self::MissingAppUid => "missing-app-uid",
+            Self::IllegalJson => "illegal-json",
+            Self::IllegalCardNo => "illegal-card-no",
+            Self::InvalidPartnerid => "invalid-partnerid",
+            Self::NoProductRegByPartner => "no-product-reg-by-partner",
+            Self::DecryptionError => "decryption-error",
+            Self::DecryptionErrorMissingEncryptType => {
+                "decryption-error-missing-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptType => {
+                "decryption-error-not-valid-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptKey => {
+                "decryption-error-not-valid-encrypt-key"
+            }
+            Self::DecryptionErrorUnknown => "decryption-error-unknown",
+            Self::MissingSignatureConfig => "missing-signature-config",
+            Self::SeviceNotBeenSubscribedTo => "sevice-not-been-subscribed-to",
+            Self::UnknownSubCode => "unknown-sub-code",
+            Self::SuspectedAttack => "suspected-attack",
+            Self::InvalidAuthRelations => "invalid-auth-relations",
+            Self::InvalidProduct => "invalid-product",
+            Self::MethodForbiddenBatchInvoke => "method-forbidden-batch-invoke",
+            Self::ExistBlankSubRequestId => "exist-blank-sub-request-id",
+            Self::ExistRepeatedSubRequestId => "exist-repeated-sub-request-id",
+            Self::InvalidAppAuthRelations => "invalid-app-auth-relations",
+            Self::AppUnbindPartner => "app-unbind-partner",
+            Self::AppInvalidOid => "app-invalid-oid",
+            Self::ExceedApiBalance => "exceed-api-balance",
+            Self::InnerAppNoAccess => "inner-app-no-access",
+            Self::InvalidInnerInvokeScene => "invalid-inner-invoke-scene",
+            Self::InvalidAppApiFieldConfig => "invalid-app-api-field-config",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "ACQ.SYSTEM_ERROR" => ::std::option::Option::Some(Self::AcqSystemError),
+            "ACQ.INVALID_PARAMETER" => {
+                ::std::option::Option::Some(Self::AcqInvalidParameter)
+            }
+            "ACQ.ACCESS_FORBIDDEN" => {
+                ::std::option::Option::Some(Self::AcqAccessForbidden)
+            }
+            "ACQ.EXIST_FORBIDDEN_WORD" => {
+                ::std::option::Option::Some(Self::AcqExistForbiddenWord)
+            }
+            "ACQ.PARTNER_ERROR" => ::std::option::Option::Some(Self::AcqPartnerError),
+            "ACQ.TOTAL_FEE_EXCEED" => {
+                ::std::option::Option::Some(Self::AcqTotalFeeExceed)
+            }
+            "ACQ.CONTEXT_INCONSISTENT" => {
+                ::std::option::Option::Some(Self::AcqContextInconsistent)
+            }
+            "ACQ.TRADE_HAS_SUCCESS" => {
+                ::std::option::Option::Some(Self::AcqTradeHasSuccess)
+            }
+            "ACQ.TRADE_HAS_CLOSE" => ::std::option::Option::Some(Self::AcqTradeHasClose),
+            "ACQ.BUYER_SELLER_EQUAL" => {
+                ::std::option::Option::Some(Self::AcqBuyerSellerEqual)
+            }
+            "ACQ.TRADE_BUYER_NOT_MATCH" => {
+                ::std::option::Option::Some(Self::AcqTradeBuyerNotMatch)
+            }
+            "ACQ.BUYER_ENABLE_STATUS_FORBID" => {
+                ::std::option::Option::Some(Self::AcqBuyerEnableStatusForbid)
+            }
+            "ACQ.SELLER_BEEN_BLOCKED" => {
+                ::std::option::Option::Some(Self::AcqSellerBeenBlocked)
+            }
+            "ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqErrorBuyerCertifyLevelLimit)
+            }
+            "ACQ.SUB_MERCHANT_CREATE_FAIL" => {
+                ::std::option::Option::Some(Self::AcqSubMerchantCreateFail)
+            }
+            "ACQ.SUB_MERCHANT_TYPE_INVALID" => {
+                ::std::option::Option::Some(Self::AcqSubMerchantTypeInvalid)
+            }
+            "ACQ.SECONDARY_MERCHANT_STATUS_ERROR" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantStatusError)
+            }
+            "ACQ.BUYER_NOT_EXIST" => ::std::option::Option::Some(Self::AcqBuyerNotExist),
+            "ACQ.PAYER_UNMATCHED" => ::std::option::Option::Some(Self::AcqPayerUnmatched),
+            "ACQ.SECONDARY_MERCHANT_NOT_MATCH" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantNotMatch)
+            }
+            "ACQ.TRADE_SETTLE_ERROR" => {
+                ::std::option::Option::Some(Self::AcqTradeSettleError)
+            }
+            "ACQ.SECONDARY_MERCHANT_ID_BLANK" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantIdBlank)
+            }
+            "ACQ.INVALID_RECEIVE_ACCOUNT" => {
+                ::std::option::Option::Some(Self::AcqInvalidReceiveAccount)
+            }
+            "ACQ.SECONDARY_MERCHANT_ID_INVALID" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantIdInvalid)
+            }
+            "ACQ.BEYOND_PER_RECEIPT_SINGLE_RESTRICTION" => {
+                ::std::option::Option::Some(Self::AcqBeyondPerReceiptSingleRestriction)
+            }
+            "ACQ.SECONDARY_MERCHANT_ALIPAY_ACCOUNT_INVALID" => {
+                ::std::option::Option::Some(
+                    Self::AcqSecondaryMerchantAlipayAccountInvalid,
+                )
+            }
+            "ACQ.SECONDARY_MERCHANT_ISV_PUNISH_INDIRECT" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantIsvPunishIndirect)
+            }
+            "ACQ.USER_LOGONID_DUP" => {
+                ::std::option::Option::Some(Self::AcqUserLogonidDup)
+            }
+            "ACQ.CUSTOMER_VALIDATE_ERROR" => {
+                ::std::option::Option::Some(Self::AcqCustomerValidateError)
+            }
+            "ACQ.INVALID_STORE_ID" => {
+                ::std::option::Option::Some(Self::AcqInvalidStoreId)
+            }
+            "ACQ.SECONDARY_MERCHANT_CARD_ALIAS_NO_INVALID" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantCardAliasNoInvalid)
+            }
+            "ACQ.NOT_SUPPORT_PAYMENT_INST" => {
+                ::std::option::Option::Some(Self::AcqNotSupportPaymentInst)
+            }
+            "ACQ.SELLER_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqSellerNotExist)
+            }
+            "ACQ.NOW_TIME_AFTER_EXPIRE_TIME_ERROR" => {
+                ::std::option::Option::Some(Self::AcqNowTimeAfterExpireTimeError)
+            }
+            "ACQ.ILLEGAL_ARGUMENT" => {
+                ::std::option::Option::Some(Self::AcqIllegalArgument)
+            }
+            "ACQ.SUB_GOODS_SIZE_MAX_COUNT" => {
+                ::std::option::Option::Some(Self::AcqSubGoodsSizeMaxCount)
+            }
+            "ACQ.PLATFORM_BUSINESS_ACQUIRE_MODE_MUST_MERCHANT_ID" => {
+                ::std::option::Option::Some(
+                    Self::AcqPlatformBusinessAcquireModeMustMerchantId,
+                )
+            }
+            "ACQ.ERROR_SELLER_CERTIFY_LEVEL_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqErrorSellerCertifyLevelLimit)
+            }
+            "ACQ.STORE_INFO_INVALID" => {
+                ::std::option::Option::Some(Self::AcqStoreInfoInvalid)
+            }
+            "ACQ.DEFAULT_SETTLE_RULE_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqDefaultSettleRuleNotExist)
+            }
+            "ACQ.MERCHANT_PERM_RECEIPT_SUSPEND_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqMerchantPermReceiptSuspendLimit)
+            }
+            "ACQ.MERCHANT_PERM_RECEIPT_SINGLE_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqMerchantPermReceiptSingleLimit)
+            }
+            "ACQ.MERCHANT_PERM_RECEIPT_DAY_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqMerchantPermReceiptDayLimit)
+            }
+            "ACQ.OPEN_ID_NOT_TINY_APP" => {
+                ::std::option::Option::Some(Self::AcqOpenIdNotTinyApp)
+            }
+            "ACQ.RISK_MERCHANT_IP_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqRiskMerchantIpNotExist)
+            }
+            "ACQ.BIZ_PRODUCT_NOT_ALLOWED" => {
+                ::std::option::Option::Some(Self::AcqBizProductNotAllowed)
+            }
+            "ACQ.UNBOUND_APPLICATION" => {
+                ::std::option::Option::Some(Self::AcqUnboundApplication)
+            }
+            "ACQ.PRODUCT_NOT_SUPPORT_IN_TINY_APP" => {
+                ::std::option::Option::Some(Self::AcqProductNotSupportInTinyApp)
+            }
+            "ACQ.MERCHANT_STATUS_NOT_NORMAL" => {
+                ::std::option::Option::Some(Self::AcqMerchantStatusNotNormal)
+            }
+            "invalid-parameter" => ::std::option::Option::Some(Self::InvalidParameter),
+            "upload-fail" => ::std::option::Option::Some(Self::UploadFail),
+            "invalid-file-extension" => {
+                ::std::option::Option::Some(Self::InvalidFileExtension)
+            }
+            "invalid-file-size" => ::std::option::Option::Some(Self::InvalidFileSize),
+            "file-check-fail" => ::std::option::Option::Some(Self::FileCheckFail),
+            "app-call-limited" => ::std::option::Option::Some(Self::AppCallLimited),
+            "method-call-limited" => ::std::option::Option::Some(Self::MethodCallLimited),
+            "insufficient-isv-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientIsvPermissions)
+            }
+            "illegal-client-ip" => ::std::option::Option::Some(Self::IllegalClientIp),
+            "insufficient-user-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientUserPermissions)
+            }
+            "self-invoke-forbidden" => {
+                ::std::option::Option::Some(Self::SelfInvokeForbidden)
+            }
+            "app-auth-invoke-limit" => {
+                ::std::option::Option::Some(Self::AppAuthInvokeLimit)
+            }
+            "app-api-punished" => ::std::option::Option::Some(Self::AppApiPunished),
+            "missing-method" => ::std::option::Option::Some(Self::MissingMethod),
+            "missing-platform" => ::std::option::Option::Some(Self::MissingPlatform),
+            "invalid-platform" => ::std::option::Option::Some(Self::InvalidPlatform),
+            "invalid-method" => ::std::option::Option::Some(Self::InvalidMethod),
+            "forbidden-api" => ::std::option::Option::Some(Self::ForbiddenApi),
+            "invalid-format" => ::std::option::Option::Some(Self::InvalidFormat),
+            "missing-signature" => ::std::option::Option::Some(Self::MissingSignature),
+            "missing-app-access-token" => {
+                ::std::option::Option::Some(Self::MissingAppAccessToken)
+            }
+            "missing-signature-type" => {
+                ::std::option::Option::Some(Self::MissingSignatureType)
+            }
+            "missing-default-signature-type" => {
+                ::std::option::Option::Some(Self::MissingDefaultSignatureType)
+            }
+            "missing-signature-key" => {
+                ::std::option::Option::Some(Self::MissingSignatureKey)
+            }
+            "invalid-signature-type" => {
+                ::std::option::Option::Some(Self::InvalidSignatureType)
+            }
+            "invalid-signature-type-said-interface" => {
+                ::std::option::Option::Some(Self::InvalidSignatureTypeSaidInterface)
+            }
+            "invalid-signature" => ::std::option::Option::Some(Self::InvalidSignature),
+            "unsupported-expired-app-key-sign" => {
+                ::std::option::Option::Some(Self::UnsupportedExpiredAppKeySign)
+            }
+            "app-key-security-risk, app-cert-expired" => {
+                ::std::option::Option::Some(Self::AppKeySecurityRiskAppCertExpired)
+            }
+            "app-cert-not-exist" => ::std::option::Option::Some(Self::AppCertNotExist),
+            "alipay-cert-not-exist" => {
+                ::std::option::Option::Some(Self::AlipayCertNotExist)
+            }
+            "missing-app-cert-sn" => ::std::option::Option::Some(Self::MissingAppCertSn),
+            "missing-alipay-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayCertSn)
+            }
+            "missing-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayRootCertSn)
+            }
+            "invalid-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::InvalidAlipayRootCertSn)
+            }
+            "invalid-request-data" => {
+                ::std::option::Option::Some(Self::InvalidRequestData)
+            }
+            "invalid-response-data" => {
+                ::std::option::Option::Some(Self::InvalidResponseData)
+            }
+            "missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::MissingEncryptType)
+            }
+            "missing-encrypt-key" => ::std::option::Option::Some(Self::MissingEncryptKey),
+            "invalid-encrypt-type" => {
+                ::std::option::Option::Some(Self::InvalidEncryptType)
+            }
+            "invalid-encrypt" => ::std::option::Option::Some(Self::InvalidEncrypt),
+            "missing-session" => ::std::option::Option::Some(Self::MissingSession),
+            "missing-app-id" => ::std::option::Option::Some(Self::MissingAppId),
+            "invalid-app-id" => ::std::option::Option::Some(Self::InvalidAppId),
+            "missing-timestamp" => ::std::option::Option::Some(Self::MissingTimestamp),
+            "invalid-timestamp" => ::std::option::Option::Some(Self::InvalidTimestamp),
+            "illegal-timestamp" => ::std::option::Option::Some(Self::IllegalTimestamp),
+            "missing-version" => ::std::option::Option::Some(Self::MissingVersion),
+            "invalid-version" => ::std::option::Option::Some(Self::InvalidVersion),
+            "unsupported-version" => {
+                ::std::option::Option::Some(Self::UnsupportedVersion)
+            }
+            "invalid-encoding" => ::std::option::Option::Some(Self::InvalidEncoding),
+            "invalid-charset" => ::std::option::Option::Some(Self::InvalidCharset),
+            "invalid-digest-type" => ::std::option::Option::Some(Self::InvalidDigestType),
+            "invalid-digest" => ::std::option::Option::Some(Self::InvalidDigest),
+            "invalid-app-state" => ::std::option::Option::Some(Self::InvalidAppState),
+            "invalid-subscribe-relations" => {
+                ::std::option::Option::Some(Self::InvalidSubscribeRelations)
+            }
+            "invalid-auth-token" => ::std::option::Option::Some(Self::InvalidAuthToken),
+            "auth-token-time-out" => ::std::option::Option::Some(Self::AuthTokenTimeOut),
+            "invalid-app-auth-token" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthToken)
+            }
+            "invalid-app-auth-token-no-api" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthTokenNoApi)
+            }
+            "app-auth-token-time-out" => {
+                ::std::option::Option::Some(Self::AppAuthTokenTimeOut)
+            }
+            "not-support-app-auth" => {
+                ::std::option::Option::Some(Self::NotSupportAppAuth)
+            }
+            "access-data-time-out" => {
+                ::std::option::Option::Some(Self::AccessDataTimeOut)
+            }
+            "unsupport-operation" => {
+                ::std::option::Option::Some(Self::UnsupportOperation)
+            }
+            "openid-error" => ::std::option::Option::Some(Self::OpenidError),
+            "unknow-error" => ::std::option::Option::Some(Self::UnknowError),
+            "invalid-app-method" => ::std::option::Option::Some(Self::InvalidAppMethod),
+            "missing-app-uid" => ::std::option::Option::Some(Self::MissingAppUid),
+            "illegal-json" => ::std::option::Option::Some(Self::IllegalJson),
+            "illegal-card-no" => ::std::option::Option::Some(Self::IllegalCardNo),
+            "invalid-partnerid" => ::std::option::Option::Some(Self::InvalidPartnerid),
+            "no-product-reg-by-partner" => {
+                ::std::option::Option::Some(Self::NoProductRegByPartner)
+            }
+            "decryption-error" => ::std::option::Option::Some(Self::DecryptionError),
+            "decryption-error-missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorMissingEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-key" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptKey)
+            }
+            "decryption-error-unknown" => {
+                ::std::option::Option::Some(Self::DecryptionErrorUnknown)
+            }
+            "missing-signature-config" => {
+                ::std::option::Option::Some(Self::MissingSignatureConfig)
+            }
+            "sevice-not-been-subscribed-to" => {
+                ::std::option::Option::Some(Self::SeviceNotBeenSubscribedTo)
+            }
+            "unknown-sub-code" => ::std::option::Option::Some(Self::UnknownSubCode),
+            "suspected-attack" => ::std::option::Option::Some(Self::SuspectedAttack),
+            "invalid-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAuthRelations)
+            }
+            "invalid-product" => ::std::option::Option::Some(Self::InvalidProduct),
+            "method-forbidden-batch-invoke" => {
+                ::std::option::Option::Some(Self::MethodForbiddenBatchInvoke)
+            }
+            "exist-blank-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistBlankSubRequestId)
+            }
+            "exist-repeated-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistRepeatedSubRequestId)
+            }
+            "invalid-app-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthRelations)
+            }
+            "app-unbind-partner" => ::std::option::Option::Some(Self::AppUnbindPartner),
+            "app-invalid-oid" => ::std::option::Option::Some(Self::AppInvalidOid),
+            "exceed-api-balance" => ::std::option::Option::Some(Self::ExceedApiBalance),
+            "inner-app-no-access" => ::std::option::Option::Some(Self::InnerAppNoAccess),
+            "invalid-inner-invoke-scene" => {
+                ::std::option::Option::Some(Self::InvalidInnerInvokeScene)
+            }
+            "invalid-app-api-field-config" => {
+                ::std::option::Option::Some(Self::InvalidAppApiFieldConfig)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeCreateErrorCode {
+    fn from(value: &str) -> Self {
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradeCreateErrorCode {
+    fn from(value: ::std::string::String) -> Self {
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeCreateErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeCreateErrorCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeCreateErrorCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl AlipayTradeCreateErrorCode {
+    /// The business error code of `error` when Alipay answered with a service error
+    /// carrying one (v3 `code`, v2 `sub_code`); `None` for any other error.
+    pub fn of(error: &::alipay_runtime::Error) -> ::std::option::Option<Self> {
+        error.service()?.business_code().map(Self::from)
+    }
+}
 /// 统一收单下单并支付页面接口: request of `alipay.trade.page.pay`.
 ///
 /// Served on v2 `gateway.do`; mutating.
@@ -2323,6 +4345,1132 @@ pub static ALIPAY_TRADE_PAY: ::alipay_runtime::Operation = ::alipay_runtime::Ope
         body: ::alipay_runtime::V3Body::Json,
     }),
 };
+/// Business error codes of `alipay.trade.pay`: the v3 `code` or the v2 `sub_code` of a service error.
+///
+/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradePayErrorCode {
+    /// `ACQ.SYSTEM_ERROR`
+    AcqSystemError,
+    /// `ACQ.INVALID_PARAMETER`
+    AcqInvalidParameter,
+    /// `ACQ.ACCESS_FORBIDDEN`
+    AcqAccessForbidden,
+    /// `ACQ.EXIST_FORBIDDEN_WORD`
+    AcqExistForbiddenWord,
+    /// `ACQ.PARTNER_ERROR`
+    AcqPartnerError,
+    /// `ACQ.TOTAL_FEE_EXCEED`
+    AcqTotalFeeExceed,
+    /// `ACQ.PAYMENT_AUTH_CODE_INVALID`
+    AcqPaymentAuthCodeInvalid,
+    /// `ACQ.CONTEXT_INCONSISTENT`
+    AcqContextInconsistent,
+    /// `ACQ.TRADE_HAS_SUCCESS`
+    AcqTradeHasSuccess,
+    /// `ACQ.TRADE_HAS_CLOSE`
+    AcqTradeHasClose,
+    /// `ACQ.BUYER_BALANCE_NOT_ENOUGH`
+    AcqBuyerBalanceNotEnough,
+    /// `ACQ.BUYER_BANKCARD_BALANCE_NOT_ENOUGH`
+    AcqBuyerBankcardBalanceNotEnough,
+    /// `ACQ.ERROR_BALANCE_PAYMENT_DISABLE`
+    AcqErrorBalancePaymentDisable,
+    /// `ACQ.BUYER_SELLER_EQUAL`
+    AcqBuyerSellerEqual,
+    /// `ACQ.TRADE_BUYER_NOT_MATCH`
+    AcqTradeBuyerNotMatch,
+    /// `ACQ.BUYER_ENABLE_STATUS_FORBID`
+    AcqBuyerEnableStatusForbid,
+    /// `ACQ.PULL_MOBILE_CASHIER_FAIL`
+    AcqPullMobileCashierFail,
+    /// `ACQ.MOBILE_PAYMENT_SWITCH_OFF`
+    AcqMobilePaymentSwitchOff,
+    /// `ACQ.PAYMENT_FAIL`
+    AcqPaymentFail,
+    /// `ACQ.BUYER_PAYMENT_AMOUNT_DAY_LIMIT_ERROR`
+    AcqBuyerPaymentAmountDayLimitError,
+    /// `ACQ.BEYOND_PAY_RESTRICTION`
+    AcqBeyondPayRestriction,
+    /// `ACQ.BEYOND_PER_RECEIPT_RESTRICTION`
+    AcqBeyondPerReceiptRestriction,
+    /// `ACQ.BUYER_PAYMENT_AMOUNT_MONTH_LIMIT_ERROR`
+    AcqBuyerPaymentAmountMonthLimitError,
+    /// `ACQ.SELLER_BEEN_BLOCKED`
+    AcqSellerBeenBlocked,
+    /// `ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT`
+    AcqErrorBuyerCertifyLevelLimit,
+    /// `ACQ.PAYMENT_REQUEST_HAS_RISK`
+    AcqPaymentRequestHasRisk,
+    /// `ACQ.NO_PAYMENT_INSTRUMENTS_AVAILABLE`
+    AcqNoPaymentInstrumentsAvailable,
+    /// `ACQ.USER_FACE_PAYMENT_SWITCH_OFF`
+    AcqUserFacePaymentSwitchOff,
+    /// `ACQ.INVALID_STORE_ID`
+    AcqInvalidStoreId,
+    /// `ACQ.SUB_MERCHANT_CREATE_FAIL`
+    AcqSubMerchantCreateFail,
+    /// `ACQ.SUB_MERCHANT_TYPE_INVALID`
+    AcqSubMerchantTypeInvalid,
+    /// `ACQ.AGREEMENT_NOT_EXIST`
+    AcqAgreementNotExist,
+    /// `ACQ.AGREEMENT_INVALID`
+    AcqAgreementInvalid,
+    /// `ACQ.AGREEMENT_STATUS_NOT_NORMAL`
+    AcqAgreementStatusNotNormal,
+    /// `ACQ.MERCHANT_AGREEMENT_NOT_EXIST`
+    AcqMerchantAgreementNotExist,
+    /// `ACQ.MERCHANT_AGREEMENT_INVALID`
+    AcqMerchantAgreementInvalid,
+    /// `ACQ.MERCHANT_STATUS_NOT_NORMAL`
+    AcqMerchantStatusNotNormal,
+    /// `ACQ.CARD_USER_NOT_MATCH`
+    AcqCardUserNotMatch,
+    /// `ACQ.CARD_TYPE_ERROR`
+    AcqCardTypeError,
+    /// `ACQ.CERT_EXPIRED`
+    AcqCertExpired,
+    /// `ACQ.AMOUNT_OR_CURRENCY_ERROR`
+    AcqAmountOrCurrencyError,
+    /// `ACQ.CURRENCY_NOT_SUPPORT`
+    AcqCurrencyNotSupport,
+    /// `ACQ.MERCHANT_UNSUPPORT_ADVANCE`
+    AcqMerchantUnsupportAdvance,
+    /// `ACQ.BUYER_UNSUPPORT_ADVANCE`
+    AcqBuyerUnsupportAdvance,
+    /// `ACQ.ORDER_UNSUPPORT_ADVANCE`
+    AcqOrderUnsupportAdvance,
+    /// `ACQ.CYCLE_PAY_DATE_NOT_MATCH`
+    AcqCyclePayDateNotMatch,
+    /// `ACQ.CYCLE_PAY_SINGLE_FEE_EXCEED`
+    AcqCyclePaySingleFeeExceed,
+    /// `ACQ.CYCLE_PAY_TOTAL_FEE_EXCEED`
+    AcqCyclePayTotalFeeExceed,
+    /// `ACQ.CYCLE_PAY_TOTAL_TIMES_EXCEED`
+    AcqCyclePayTotalTimesExceed,
+    /// `ACQ.SECONDARY_MERCHANT_STATUS_ERROR`
+    AcqSecondaryMerchantStatusError,
+    /// `ACQ.AUTH_NO_ERROR`
+    AcqAuthNoError,
+    /// `ACQ.BUYER_NOT_EXIST`
+    AcqBuyerNotExist,
+    /// `ACQ.PRODUCT_AMOUNT_LIMIT_ERROR`
+    AcqProductAmountLimitError,
+    /// `ACQ.SECONDARY_MERCHANT_ALIPAY_ACCOUNT_INVALID`
+    AcqSecondaryMerchantAlipayAccountInvalid,
+    /// `ACQ.INVALID_RECEIVE_ACCOUNT`
+    AcqInvalidReceiveAccount,
+    /// `ACQ.SELLER_NOT_EXIST`
+    AcqSellerNotExist,
+    /// `ACQ.AUTH_AMOUNT_NOT_ENOUGH`
+    AcqAuthAmountNotEnough,
+    /// `ACQ.AGREEMENT_ERROR`
+    AcqAgreementError,
+    /// `ACQ.BEYOND_PER_RECEIPT_SINGLE_RESTRICTION`
+    AcqBeyondPerReceiptSingleRestriction,
+    /// `ACQ.PAYER_UNMATCHED`
+    AcqPayerUnmatched,
+    /// `ACQ.PRE_AUTH_PROD_CODE_INCONSISTENT`
+    AcqPreAuthProdCodeInconsistent,
+    /// `ACQ.SECONDARY_MERCHANT_ID_INVALID`
+    AcqSecondaryMerchantIdInvalid,
+    /// `ACQ.NOW_TIME_AFTER_EXPIRE_TIME_ERROR`
+    AcqNowTimeAfterExpireTimeError,
+    /// `ACQ.SECONDARY_MERCHANT_NOT_MATCH`
+    AcqSecondaryMerchantNotMatch,
+    /// `ACQ.REQUEST_AMOUNT_EXCEED`
+    AcqRequestAmountExceed,
+    /// `ACQ.SUB_GOODS_SIZE_MAX_COUNT`
+    AcqSubGoodsSizeMaxCount,
+    /// `ACQ.NOT_SUPPORT_PAYMENT_INST`
+    AcqNotSupportPaymentInst,
+    /// `ACQ.BUYER_NOT_MAINLAND_CERT`
+    AcqBuyerNotMainlandCert,
+    /// `ACQ.SECONDARY_MERCHANT_ID_BLANK`
+    AcqSecondaryMerchantIdBlank,
+    /// `ACQ.TRADE_SETTLE_ERROR`
+    AcqTradeSettleError,
+    /// `ACQ.AUTH_TOKEN_IS_NOT_EXIST`
+    AcqAuthTokenIsNotExist,
+    /// `ACQ.SMILE_PAY_MERCHANT_NOT_MATCH`
+    AcqSmilePayMerchantNotMatch,
+    /// `ACQ.NOT_CERTIFIED_USER`
+    AcqNotCertifiedUser,
+    /// `ACQ.SECONDARY_MERCHANT_ISV_PUNISH_INDIRECT`
+    AcqSecondaryMerchantIsvPunishIndirect,
+    /// `ACQ.RESTRICTED_MERCHANT_INDUSTRY`
+    AcqRestrictedMerchantIndustry,
+    /// `ACQ.PLATFORM_BUSINESS_ACQUIRE_MODE_MUST_MERCHANT_ID`
+    AcqPlatformBusinessAcquireModeMustMerchantId,
+    /// `ACQ.BEYOND_PER_RECEIPT_DAY_RESTRICTION`
+    AcqBeyondPerReceiptDayRestriction,
+    /// `ACQ.TRADE_STATUS_ERROR`
+    AcqTradeStatusError,
+    /// `ACQ.MERCHANT_PERM_RECEIPT_SUSPEND_LIMIT`
+    AcqMerchantPermReceiptSuspendLimit,
+    /// `ACQ.MERCHANT_PERM_RECEIPT_SINGLE_LIMIT`
+    AcqMerchantPermReceiptSingleLimit,
+    /// `ACQ.MERCHANT_PERM_RECEIPT_DAY_LIMIT`
+    AcqMerchantPermReceiptDayLimit,
+    /// `ACQ.USER_LOGONID_DUP`
+    AcqUserLogonidDup,
+    /// `ACQ.AUTH_ORDER_NOT_PAID`
+    AcqAuthOrderNotPaid,
+    /// `ACQ.AUTH_ORDER_HAS_FINISHED`
+    AcqAuthOrderHasFinished,
+    /// `ACQ.AUTH_ORDER_HAS_CLOSED`
+    AcqAuthOrderHasClosed,
+    /// `ACQ.ZM_AUTH_AMOUNT_EXCEED`
+    AcqZmAuthAmountExceed,
+    /// `ACQ.ZM_CREDIT_AUTH_FAIL`
+    AcqZmCreditAuthFail,
+    /// `ACQ.ZM_AUTH_RULE_LIMIT`
+    AcqZmAuthRuleLimit,
+    /// `ACQ.ROYALTY_ACCOUNT_NOT_EXIST`
+    AcqRoyaltyAccountNotExist,
+    /// `ACQ.RISK_MERCHANT_IP_NOT_EXIST`
+    AcqRiskMerchantIpNotExist,
+    /// `ACQ.UN_SUPPORT_TRADE_SCENE`
+    AcqUnSupportTradeScene,
+    /// `ACQ.OVER_MAX_DEDUCT_COUNT`
+    AcqOverMaxDeductCount,
+    /// `ACQ.OVER_MAX_UNDER_WAY_DEDUCT_COUNT`
+    AcqOverMaxUnderWayDeductCount,
+    /// `ACQ.OVER_DEDUCT_PERIOD`
+    AcqOverDeductPeriod,
+    /// `ACQ.OVER_MERCHANT_DAILY_DEDUCT_AMOUNT`
+    AcqOverMerchantDailyDeductAmount,
+    /// `invalid-parameter`
+    InvalidParameter,
+    /// `upload-fail`
+    UploadFail,
+    /// `invalid-file-extension`
+    InvalidFileExtension,
+    /// `invalid-file-size`
+    InvalidFileSize,
+    /// `file-check-fail`
+    FileCheckFail,
+    /// `app-call-limited`
+    AppCallLimited,
+    /// `method-call-limited`
+    MethodCallLimited,
+    /// `insufficient-isv-permissions`
+    InsufficientIsvPermissions,
+    /// `illegal-client-ip`
+    IllegalClientIp,
+    /// `insufficient-user-permissions`
+    InsufficientUserPermissions,
+    /// `self-invoke-forbidden`
+    SelfInvokeForbidden,
+    /// `app-auth-invoke-limit`
+    AppAuthInvokeLimit,
+    /// `app-api-punished`
+    AppApiPunished,
+    /// `missing-method`
+    MissingMethod,
+    /// `missing-platform`
+    MissingPlatform,
+    /// `invalid-platform`
+    InvalidPlatform,
+    /// `invalid-method`
+    InvalidMethod,
+    /// `forbidden-api`
+    ForbiddenApi,
+    /// `invalid-format`
+    InvalidFormat,
+    /// `missing-signature`
+    MissingSignature,
+    /// `missing-app-access-token`
+    MissingAppAccessToken,
+    /// `missing-signature-type`
+    MissingSignatureType,
+    /// `missing-default-signature-type`
+    MissingDefaultSignatureType,
+    /// `missing-signature-key`
+    MissingSignatureKey,
+    /// `invalid-signature-type`
+    InvalidSignatureType,
+    /// `invalid-signature-type-said-interface`
+    InvalidSignatureTypeSaidInterface,
+    /// `invalid-signature`
+    InvalidSignature,
+    /// `unsupported-expired-app-key-sign`
+    UnsupportedExpiredAppKeySign,
+    /// `app-key-security-risk, app-cert-expired`
+    AppKeySecurityRiskAppCertExpired,
+    /// `app-cert-not-exist`
+    AppCertNotExist,
+    /// `alipay-cert-not-exist`
+    AlipayCertNotExist,
+    /// `missing-app-cert-sn`
+    MissingAppCertSn,
+    /// `missing-alipay-cert-sn`
+    MissingAlipayCertSn,
+    /// `missing-alipay-root-cert-sn`
+    MissingAlipayRootCertSn,
+    /// `invalid-alipay-root-cert-sn`
+    InvalidAlipayRootCertSn,
+    /// `invalid-request-data`
+    InvalidRequestData,
+    /// `invalid-response-data`
+    InvalidResponseData,
+    /// `missing-encrypt-type`
+    MissingEncryptType,
+    /// `missing-encrypt-key`
+    MissingEncryptKey,
+    /// `invalid-encrypt-type`
+    InvalidEncryptType,
+    /// `invalid-encrypt`
+    InvalidEncrypt,
+    /// `missing-session`
+    MissingSession,
+    /// `missing-app-id`
+    MissingAppId,
+    /// `invalid-app-id`
+    InvalidAppId,
+    /// `missing-timestamp`
+    MissingTimestamp,
+    /// `invalid-timestamp`
+    InvalidTimestamp,
+    /// `illegal-timestamp`
+    IllegalTimestamp,
+    /// `missing-version`
+    MissingVersion,
+    /// `invalid-version`
+    InvalidVersion,
+    /// `unsupported-version`
+    UnsupportedVersion,
+    /// `invalid-encoding`
+    InvalidEncoding,
+    /// `invalid-charset`
+    InvalidCharset,
+    /// `invalid-digest-type`
+    InvalidDigestType,
+    /// `invalid-digest`
+    InvalidDigest,
+    /// `invalid-app-state`
+    InvalidAppState,
+    /// `invalid-subscribe-relations`
+    InvalidSubscribeRelations,
+    /// `invalid-auth-token`
+    InvalidAuthToken,
+    /// `auth-token-time-out`
+    AuthTokenTimeOut,
+    /// `invalid-app-auth-token`
+    InvalidAppAuthToken,
+    /// `invalid-app-auth-token-no-api`
+    InvalidAppAuthTokenNoApi,
+    /// `app-auth-token-time-out`
+    AppAuthTokenTimeOut,
+    /// `not-support-app-auth`
+    NotSupportAppAuth,
+    /// `access-data-time-out`
+    AccessDataTimeOut,
+    /// `unsupport-operation`
+    UnsupportOperation,
+    /// `openid-error`
+    OpenidError,
+    /// `unknow-error`
+    UnknowError,
+    /// `invalid-app-method`
+    InvalidAppMethod,
+    /// `missing-app-uid`
+    MissingAppUid,
+    /// `illegal-json`
+    IllegalJson,
+    /// `illegal-card-no`
+    IllegalCardNo,
+    /// `invalid-partnerid`
+    InvalidPartnerid,
+    /// `no-product-reg-by-partner`
+    NoProductRegByPartner,
+    /// `decryption-error`
+    DecryptionError,
+    /// `decryption-error-missing-encrypt-type`
+    DecryptionErrorMissingEncryptType,
+    /// `decryption-error-not-valid-encrypt-type`
+    DecryptionErrorNotValidEncryptType,
+    /// `decryption-error-not-valid-encrypt-key`
+    DecryptionErrorNotValidEncryptKey,
+    /// `decryption-error-unknown`
+    DecryptionErrorUnknown,
+    /// `missing-signature-config`
+    MissingSignatureConfig,
+    /// `sevice-not-been-subscribed-to`
+    SeviceNotBeenSubscribedTo,
+    /// `unknown-sub-code`
+    UnknownSubCode,
+    /// `suspected-attack`
+    SuspectedAttack,
+    /// `invalid-auth-relations`
+    InvalidAuthRelations,
+    /// `invalid-product`
+    InvalidProduct,
+    /// `method-forbidden-batch-invoke`
+    MethodForbiddenBatchInvoke,
+    /// `exist-blank-sub-request-id`
+    ExistBlankSubRequestId,
+    /// `exist-repeated-sub-request-id`
+    ExistRepeatedSubRequestId,
+    /// `invalid-app-auth-relations`
+    InvalidAppAuthRelations,
+    /// `app-unbind-partner`
+    AppUnbindPartner,
+    /// `app-invalid-oid`
+    AppInvalidOid,
+    /// `exceed-api-balance`
+    ExceedApiBalance,
+    /// `inner-app-no-access`
+    InnerAppNoAccess,
+    /// `invalid-inner-invoke-scene`
+    InvalidInnerInvokeScene,
+    /// `invalid-app-api-field-config`
+    InvalidAppApiFieldConfig,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradePayErrorCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AcqSystemError => "ACQ.SYSTEM_ERROR",
+            Self::AcqInvalidParameter => "ACQ.INVALID_PARAMETER",
+            Self::AcqAccessForbidden => "ACQ.ACCESS_FORBIDDEN",
+            Self::AcqExistForbiddenWord => "ACQ.EXIST_FORBIDDEN_WORD",
+            Self::AcqPartnerError => "ACQ.PARTNER_ERROR",
+            Self::AcqTotalFeeExceed => "ACQ.TOTAL_FEE_EXCEED",
+            Self::AcqPaymentAuthCodeInvalid => "ACQ.PAYMENT_AUTH_CODE_INVALID",
+            Self::AcqContextInconsistent => "ACQ.CONTEXT_INCONSISTENT",
+            Self::AcqTradeHasSuccess => "ACQ.TRADE_HAS_SUCCESS",
+            Self::AcqTradeHasClose => "ACQ.TRADE_HAS_CLOSE",
+            Self::AcqBuyerBalanceNotEnough => "ACQ.BUYER_BALANCE_NOT_ENOUGH",
+            Self::AcqBuyerBankcardBalanceNotEnough => {
+                "ACQ.BUYER_BANKCARD_BALANCE_NOT_ENOUGH"
+            }
+            Self::AcqErrorBalancePaymentDisable => "ACQ.ERROR_BALANCE_PAYMENT_DISABLE",
+            Self::AcqBuyerSellerEqual => "ACQ.BUYER_SELLER_EQUAL",
+            Self::AcqTradeBuyerNotMatch => "ACQ.TRADE_BUYER_NOT_MATCH",
+            Self::AcqBuyerEnableStatusForbid => "ACQ.BUYER_ENABLE_STATUS_FORBID",
+            Self::AcqPullMobileCashierFail => "ACQ.PULL_MOBILE_CASHIER_FAIL",
+            Self::AcqMobilePaymentSwitchOff => "ACQ.MOBILE_PAYMENT_SWITCH_OFF",
+            Self::AcqPaymentFail => "ACQ.PAYMENT_FAIL",
+            Self::AcqBuyerPaymentAmountDayLimitError => {
+                "ACQ.BUYER_PAYMENT_AMOUNT_DAY_LIMIT_ERROR"
+            }
+            Self::AcqBeyondPayRestriction => "ACQ.BEYOND_PAY_RESTRICTION",
+            Self::AcqBeyondPerReceiptRestriction => "ACQ.BEYOND_PER_RECEIPT_RESTRICTION",
+            Self::AcqBuyerPaymentAmountMonthLimitError => {
+                "ACQ.BUYER_PAYMENT_AMOUNT_MONTH_LIMIT_ERROR"
+            }
+            Self::AcqSellerBeenBlocked => "ACQ.SELLER_BEEN_BLOCKED",
+            Self::AcqErrorBuyerCertifyLevelLimit => "ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT",
+            Self::AcqPaymentRequestHasRisk => "ACQ.PAYMENT_REQUEST_HAS_RISK",
+            Self::AcqNoPaymentInstrumentsAvailable => {
+                "ACQ.NO_PAYMENT_INSTRUMENTS_AVAILABLE"
+            }
+            Self::AcqUserFacePaymentSwitchOff => "ACQ.USER_FACE_PAYMENT_SWITCH_OFF",
+            Self::AcqInvalidStoreId => "ACQ.INVALID_STORE_ID",
+            Self::AcqSubMerchantCreateFail => "ACQ.SUB_MERCHANT_CREATE_FAIL",
+            Self::AcqSubMerchantTypeInvalid => "ACQ.SUB_MERCHANT_TYPE_INVALID",
+            Self::AcqAgreementNotExist => "ACQ.AGREEMENT_NOT_EXIST",
+            Self::AcqAgreementInvalid => "ACQ.AGREEMENT_INVALID",
+            Self::AcqAgreementStatusNotNormal => "ACQ.AGREEMENT_STATUS_NOT_NORMAL",
+            Self::AcqMerchantAgreementNotExist => "ACQ.MERCHANT_AGREEMENT_NOT_EXIST",
+            Self::AcqMerchantAgreementInvalid => "ACQ.MERCHANT_AGREEMENT_INVALID",
+            Self::AcqMerchantStatusNotNormal => "ACQ.MERCHANT_STATUS_NOT_NORMAL",
+            Self::AcqCardUserNotMatch => "ACQ.CARD_USER_NOT_MATCH",
+            Self::AcqCardTypeError => "ACQ.CARD_TYPE_ERROR",
+            Self::AcqCertExpired => "ACQ.CERT_EXPIRED",
+            Self::AcqAmountOrCurrencyError => "ACQ.AMOUNT_OR_CURRENCY_ERROR",
+            Self::AcqCurrencyNotSupport => "ACQ.CURRENCY_NOT_SUPPORT",
+            Self::AcqMerchantUnsupportAdvance => "ACQ.MERCHANT_UNSUPPORT_ADVANCE",
+            Self::AcqBuyerUnsupportAdvance => "ACQ.BUYER_UNSUPPORT_ADVANCE",
+            Self::AcqOrderUnsupportAdvance => "ACQ.ORDER_UNSUPPORT_ADVANCE",
+            Self::AcqCyclePayDateNotMatch => "ACQ.CYCLE_PAY_DATE_NOT_MATCH",
+            Self::AcqCyclePaySingleFeeExceed => "ACQ.CYCLE_PAY_SINGLE_FEE_EXCEED",
+            Self::AcqCyclePayTotalFeeExceed => "ACQ.CYCLE_PAY_TOTAL_FEE_EXCEED",
+            Self::AcqCyclePayTotalTimesExceed => "ACQ.CYCLE_PAY_TOTAL_TIMES_EXCEED",
+            Self::AcqSecondaryMerchantStatusError => {
+                "ACQ.SECONDARY_MERCHANT_STATUS_ERROR"
+            }
+            Self::AcqAuthNoError => "ACQ.AUTH_NO_ERROR",
+            Self::AcqBuyerNotExist => "ACQ.BUYER_NOT_EXIST",
+            Self::AcqProductAmountLimitError => "ACQ.PRODUCT_AMOUNT_LIMIT_ERROR",
+            Self::AcqSecondaryMerchantAlipayAccountInvalid => {
+                "ACQ.SECONDARY_MERCHANT_ALIPAY_ACCOUNT_INVALID"
+            }
+            Self::AcqInvalidReceiveAccount => "ACQ.INVALID_RECEIVE_ACCOUNT",
+            Self::AcqSellerNotExist => "ACQ.SELLER_NOT_EXIST",
+            Self::AcqAuthAmountNotEnough => "ACQ.AUTH_AMOUNT_NOT_ENOUGH",
+            Self::AcqAgreementError => "ACQ.AGREEMENT_ERROR",
+            Self::AcqBeyondPerReceiptSingleRestriction => {
+                "ACQ.BEYOND_PER_RECEIPT_SINGLE_RESTRICTION"
+            }
+            Self::AcqPayerUnmatched => "ACQ.PAYER_UNMATCHED",
+            Self::AcqPreAuthProdCodeInconsistent => "ACQ.PRE_AUTH_PROD_CODE_INCONSISTENT",
+            Self::AcqSecondaryMerchantIdInvalid => "ACQ.SECONDARY_MERCHANT_ID_INVALID",
+            Self::AcqNowTimeAfterExpireTimeError => {
+                "ACQ.NOW_TIME_AFTER_EXPIRE_TIME_ERROR"
+            }
+            Self::AcqSecondaryMerchantNotMatch => "ACQ.SECONDARY_MERCHANT_NOT_MATCH",
+            Self::AcqRequestAmountExceed => "ACQ.REQUEST_AMOUNT_EXCEED",
+            Self::AcqSubGoodsSizeMaxCount => "ACQ.SUB_GOODS_SIZE_MAX_COUNT",
+            Self::AcqNotSupportPaymentInst => "ACQ.NOT_SUPPORT_PAYMENT_INST",
+            Self::AcqBuyerNotMainlandCert => "ACQ.BUYER_NOT_MAINLAND_CERT",
+            Self::AcqSecondaryMerchantIdBlank => "ACQ.SECONDARY_MERCHANT_ID_BLANK",
+            Self::AcqTradeSettleError => "ACQ.TRADE_SETTLE_ERROR",
+            Self::AcqAuthTokenIsNotExist => "ACQ.AUTH_TOKEN_IS_NOT_EXIST",
+            Self::AcqSmilePayMerchantNotMatch => "ACQ.SMILE_PAY_MERCHANT_NOT_MATCH",
+            Self::AcqNotCertifiedUser => "ACQ.NOT_CERTIFIED_USER",
+            Self::AcqSecondaryMerchantIsvPunishIndirect => {
+                "ACQ.SECONDARY_MERCHANT_ISV_PUNISH_INDIRECT"
+            }
+            Self::AcqRestrictedMerchantIndustry => "ACQ.RESTRICTED_MERCHANT_INDUSTRY",
+            Self::AcqPlatformBusinessAcquireModeMustMerchantId => {
+                "ACQ.PLATFORM_BUSINESS_ACQUIRE_MODE_MUST_MERCHANT_ID"
+            }
+            Self::AcqBeyondPerReceiptDayRestriction => {
+                "ACQ.BEYOND_PER_RECEIPT_DAY_RESTRICTION"
+            }
+            Self::AcqTradeStatusError => "ACQ.TRADE_STATUS_ERROR",
+            Self::AcqMerchantPermReceiptSuspendLimit => {
+                "ACQ.MERCHANT_PERM_RECEIPT_SUSPEND_LIMIT"
+            }
+            Self::AcqMerchantPermReceiptSingleLimit => {
+                "ACQ.MERCHANT_PERM_RECEIPT_SINGLE_LIMIT"
+            }
+            Self::AcqMerchantPermReceiptDayLimit => "ACQ.MERCHANT_PERM_RECEIPT_DAY_LIMIT",
+            Self::AcqUserLogonidDup => "ACQ.USER_LOGONID_DUP",
+            Self::AcqAuthOrderNotPaid => "ACQ.AUTH_ORDER_NOT_PAID",
+            Self::AcqAuthOrderHasFinished => "ACQ.AUTH_ORDER_HAS_FINISHED",
+            Self::AcqAuthOrderHasClosed => "ACQ.AUTH_ORDER_HAS_CLOSED",
+            Self::AcqZmAuthAmountExceed => "ACQ.ZM_AUTH_AMOUNT_EXCEED",
+            Self::AcqZmCreditAuthFail => "ACQ.ZM_CREDIT_AUTH_FAIL",
+            Self::AcqZmAuthRuleLimit => "ACQ.ZM_AUTH_RULE_LIMIT",
+            Self::AcqRoyaltyAccountNotExist => "ACQ.ROYALTY_ACCOUNT_NOT_EXIST",
+            Self::AcqRiskMerchantIpNotExist => "ACQ.RISK_MERCHANT_IP_NOT_EXIST",
+            Self::AcqUnSupportTradeScene => "ACQ.UN_SUPPORT_TRADE_SCENE",
+            Self::AcqOverMaxDeductCount => "ACQ.OVER_MAX_DEDUCT_COUNT",
+            Self::AcqOverMaxUnderWayDeductCount => "ACQ.OVER_MAX_UNDER_WAY_DEDUCT_COUNT",
+            Self::AcqOverDeductPeriod => "ACQ.OVER_DEDUCT_PERIOD",
+            Self::AcqOverMerchantDailyDeductAmount => {
+                "ACQ.OVER_MERCHANT_DAILY_DEDUCT_AMOUNT"
+            }
+            Self::InvalidParameter => "invalid-parameter",
+            Self::UploadFail => "upload-fail",
+            Self::InvalidFileExtension => "invalid-file-extension",
+            Self::InvalidFileSize => "invalid-file-size",
+            Self::FileCheckFail => "file-check-fail",
+            Self::AppCallLimited => "app-call-limited",
+            Self::MethodCallLimited => "method-call-limited",
+            Self::InsufficientIsvPermissions => "insufficient-isv-permissions",
+            Self::IllegalClientIp => "illegal-client-ip",
+            Self::InsufficientUserPermissions => "insufficient-user-permissions",
+            Self::SelfInvokeForbidden => "self-invoke-forbidden",
+            Self::AppAuthInvokeLimit => "app-auth-invoke-limit",
+            Self::AppApiPunished => "app-api-punished",
+            Self::MissingMethod => "missing-method",
+            Self::MissingPlatform => "missing-platform",
+            Self::InvalidPlatform => "invalid-platform",
+            Self::InvalidMethod => "invalid-method",
+            Self::ForbiddenApi => "forbidden-api",
+            Self::InvalidFormat => "invalid-format",
+            Self::MissingSignature => "missing-signature",
+            Self::MissingAppAccessToken => "missing-app-access-token",
+            Self::MissingSignatureType => "missing-signature-type",
+            Self::MissingDefaultSignatureType => "missing-default-signature-type",
+            Self::MissingSignatureKey => "missing-signature-key",
+            Self::InvalidSignatureType => "invalid-signature-type",
+            Self::InvalidSignatureTypeSaidInterface => {
+                "invalid-signature-type-said-interface"
+            }
+            Self::InvalidSignature => "invalid-signature",
+            Self::UnsupportedExpiredAppKeySign => "unsupported-expired-app-key-sign",
+            Self::AppKeySecurityRiskAppCertExpired => {
+                "app-key-security-risk, app-cert-expired"
+            }
+            Self::AppCertNotExist => "app-cert-not-exist",
+            Self::AlipayCertNotExist => "alipay-cert-not-exist",
+            Self::MissingAppCertSn => "missing-app-cert-sn",
+            Self::MissingAlipayCertSn => "missing-alipay-cert-sn",
+            Self::MissingAlipayRootCertSn => "missing-alipay-root-cert-sn",
+            Self::InvalidAlipayRootCertSn => "invalid-alipay-root-cert-sn",
+            Self::InvalidRequestData => "invalid-request-data",
+            Self::InvalidResponseData => "invalid-response-data",
+            Self::MissingEncryptType => "missing-encrypt-type",
+            Self::MissingEncryptKey => "missing-encrypt-key",
+            Self::InvalidEncryptType => "invalid-encrypt-type",
+            Self::InvalidEncrypt => "invalid-encrypt",
+            Self::MissingSession => "missing-session",
+            Self::MissingAppId => "missing-app-id",
+            Self::InvalidAppId => "invalid-app-id",
+            Self::MissingTimestamp => "missing-timestamp",
+            Self::InvalidTimestamp => "invalid-timestamp",
+            Self::IllegalTimestamp => "illegal-timestamp",
+            Self::MissingVersion => "missing-version",
+            Self::InvalidVersion => "invalid-version",
+            Self::UnsupportedVersion => "unsupported-version",
+            Self::InvalidEncoding => "invalid-encoding",
+            Self::InvalidCharset => "invalid-charset",
+            Self::InvalidDigestType => "invalid-digest-type",
+            Self::InvalidDigest => "invalid-digest",
+            Self::InvalidAppState => "invalid-app-state",
+            Self::InvalidSubscribeRelations => "invalid-subscribe-relations",
+            Self::InvalidAuthToken => "invalid-auth-token",
+            Self::AuthTokenTimeOut => "auth-token-time-out",
+            Self::InvalidAppAuthToken => "invalid-app-auth-token",
+            Self::InvalidAppAuthTokenNoApi => "invalid-app-auth-token-no-api",
+            Self::AppAuthTokenTimeOut => "app-auth-token-time-out",
+            Self::NotSupportAppAuth => "not-support-app-auth",
+            Self::AccessDataTimeOut => "access-data-time-out",
+            Self::UnsupportOperation => "unsupport-operation",
+            Self::OpenidError => "openid-error",
+            Self::UnknowError => "unknow-error",
+            Self::InvalidAppMethod => "invalid-app-method",
+            Self::MissingAppUid => "missing-app-uid",
+            Self::IllegalJson => "illegal-json",
+            Self::IllegalCardNo => "illegal-card-no",
+            Self::InvalidPartnerid => "invalid-partnerid",
+            Self::NoProductRegByPartner => "no-product-reg-by-partner",
+            Self::DecryptionError => "decryption-error",
+            Self::DecryptionErrorMissingEncryptType => {
+                "decryption-error-missing-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptType => {
+                "decryption-error-not-valid-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptKey => {
+                "decryption-error-not-valid-encrypt-key"
+            }
+            Self::DecryptionErrorUnknown => "decryption-error-unknown",
+            Self::MissingSignatureConfig => "missing-signature-config",
+            Self::SeviceNotBeenSubscribedTo => "sevice-not-been-subscribed-to",
+            Self::UnknownSubCode => "unknown-sub-code",
+            Self::SuspectedAttack => "suspected-attack",
+            Self::InvalidAuthRelations => "invalid-auth-relations",
+            Self::InvalidProduct => "invalid-product",
+            Self::MethodForbiddenBatchInvoke => "method-forbidden-batch-invoke",
+            Self::ExistBlankSubRequestId => "exist-blank-sub-request-id",
+            Self::ExistRepeatedSubRequestId => "exist-repeated-sub-request-id",
+            Self::InvalidAppAuthRelations => "invalid-app-auth-relations",
+            Self::AppUnbindPartner => "app-unbind-partner",
+            Self::AppInvalidOid => "app-invalid-oid",
+            Self::ExceedApiBalance => "exceed-api-balance",
+            Self::InnerAppNoAccess => "inner-app-no-access",
+            Self::InvalidInnerInvokeScene => "invalid-inner-invoke-scene",
+            Self::InvalidAppApiFieldConfig => "invalid-app-api-field-config",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "ACQ.SYSTEM_ERROR" => ::std::option::Option::Some(Self::AcqSystemError),
+            "ACQ.INVALID_PARAMETER" => {
+                ::std::option::Option::Some(Self::AcqInvalidParameter)
+            }
+            "ACQ.ACCESS_FORBIDDEN" => {
+                ::std::option::Option::Some(Self::AcqAccessForbidden)
+            }
+            "ACQ.EXIST_FORBIDDEN_WORD" => {
+                ::std::option::Option::Some(Self::AcqExistForbiddenWord)
+            }
+            "ACQ.PARTNER_ERROR" => ::std::option::Option::Some(Self::AcqPartnerError),
+            "ACQ.TOTAL_FEE_EXCEED" => {
+                ::std::option::Option::Some(Self::AcqTotalFeeExceed)
+            }
+            "ACQ.PAYMENT_AUTH_CODE_INVALID" => {
+                ::std::option::Option::Some(Self::AcqPaymentAuthCodeInvalid)
+            }
+            "ACQ.CONTEXT_INCONSISTENT" => {
+                ::std::option::Option::Some(Self::AcqContextInconsistent)
+            }
+            "ACQ.TRADE_HAS_SUCCESS" => {
+                ::std::option::Option::Some(Self::AcqTradeHasSuccess)
+            }
+            "ACQ.TRADE_HAS_CLOSE" => ::std::option::Option::Some(Self::AcqTradeHasClose),
+            "ACQ.BUYER_BALANCE_NOT_ENOUGH" => {
+                ::std::option::Option::Some(Self::AcqBuyerBalanceNotEnough)
+            }
+            "ACQ.BUYER_BANKCARD_BALANCE_NOT_ENOUGH" => {
+                ::std::option::Option::Some(Self::AcqBuyerBankcardBalanceNotEnough)
+            }
+            "ACQ.ERROR_BALANCE_PAYMENT_DISABLE" => {
+                ::std::option::Option::Some(Self::AcqErrorBalancePaymentDisable)
+            }
+            "ACQ.BUYER_SELLER_EQUAL" => {
+                ::std::option::Option::Some(Self::AcqBuyerSellerEqual)
+            }
+            "ACQ.TRADE_BUYER_NOT_MATCH" => {
+                ::std::option::Option::Some(Self::AcqTradeBuyerNotMatch)
+            }
+            "ACQ.BUYER_ENABLE_STATUS_FORBID" => {
+                ::std::option::Option::Some(Self::AcqBuyerEnableStatusForbid)
+            }
+            "ACQ.PULL_MOBILE_CASHIER_FAIL" => {
+                ::std::option::Option::Some(Self::AcqPullMobileCashierFail)
+            }
+            "ACQ.MOBILE_PAYMENT_SWITCH_OFF" => {
+                ::std::option::Option::Some(Self::AcqMobilePaymentSwitchOff)
+            }
+            "ACQ.PAYMENT_FAIL" => ::std::option::Option::Some(Self::AcqPaymentFail),
+            "ACQ.BUYER_PAYMENT_AMOUNT_DAY_LIMIT_ERROR" => {
+                ::std::option::Option::Some(Self::AcqBuyerPaymentAmountDayLimitError)
+            }
+            "ACQ.BEYOND_PAY_RESTRICTION" => {
+                ::std::option::Option::Some(Self::AcqBeyondPayRestriction)
+            }
+            "ACQ.BEYOND_PER_RECEIPT_RESTRICTION" => {
+                ::std::option::Option::Some(Self::AcqBeyondPerReceiptRestriction)
+            }
+            "ACQ.BUYER_PAYMENT_AMOUNT_MONTH_LIMIT_ERROR" => {
+                ::std::option::Option::Some(Self::AcqBuyerPaymentAmountMonthLimitError)
+            }
+            "ACQ.SELLER_BEEN_BLOCKED" => {
+                ::std::option::Option::Some(Self::AcqSellerBeenBlocked)
+            }
+            "ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqErrorBuyerCertifyLevelLimit)
+            }
+            "ACQ.PAYMENT_REQUEST_HAS_RISK" => {
+                ::std::option::Option::Some(Self::AcqPaymentRequestHasRisk)
+            }
+            "ACQ.NO_PAYMENT_INSTRUMENTS_AVAILABLE" => {
+                ::std::option::Option::Some(Self::AcqNoPaymentInstrumentsAvailable)
+            }
+            "ACQ.USER_FACE_PAYMENT_SWITCH_OFF" => {
+                ::std::option::Option::Some(Self::AcqUserFacePaymentSwitchOff)
+            }
+            "ACQ.INVALID_STORE_ID" => {
+                ::std::option::Option::Some(Self::AcqInvalidStoreId)
+            }
+            "ACQ.SUB_MERCHANT_CREATE_FAIL" => {
+                ::std::option::Option::Some(Self::AcqSubMerchantCreateFail)
+            }
+            "ACQ.SUB_MERCHANT_TYPE_INVALID" => {
+                ::std::option::Option::Some(Self::AcqSubMerchantTypeInvalid)
+            }
+            "ACQ.AGREEMENT_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqAgreementNotExist)
+            }
+            "ACQ.AGREEMENT_INVALID" => {
+                ::std::option::Option::Some(Self::AcqAgreementInvalid)
+            }
+            "ACQ.AGREEMENT_STATUS_NOT_NORMAL" => {
+                ::std::option::Option::Some(Self::AcqAgreementStatusNotNormal)
+            }
+            "ACQ.MERCHANT_AGREEMENT_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqMerchantAgreementNotExist)
+            }
+            "ACQ.MERCHANT_AGREEMENT_INVALID" => {
+                ::std::option::Option::Some(Self::AcqMerchantAgreementInvalid)
+            }
+            "ACQ.MERCHANT_STATUS_NOT_NORMAL" => {
+                ::std::option::Option::Some(Self::AcqMerchantStatusNotNormal)
+            }
+            "ACQ.CARD_USER_NOT_MATCH" => {
+                ::std::option::Option::Some(Self::AcqCardUserNotMatch)
+            }
+            "ACQ.CARD_TYPE_ERROR" => ::std::option::Option::Some(Self::AcqCardTypeError),
+            "ACQ.CERT_EXPIRED" => ::std::option::Option::Some(Self::AcqCertExpired),
+            "ACQ.AMOUNT_OR_CURRENCY_ERROR" => {
+                ::std::option::Option::Some(Self::AcqAmountOrCurrencyError)
+            }
+            "ACQ.CURRENCY_NOT_SUPPORT" => {
+                ::std::option::Option::Some(Self::AcqCurrencyNotSupport)
+            }
+            "ACQ.MERCHANT_UNSUPPORT_ADVANCE" => {
+                ::std::option::Option::Some(Self::AcqMerchantUnsupportAdvance)
+            }
+            "ACQ.BUYER_UNSUPPORT_ADVANCE" => {
+                ::std::option::Option::Some(Self::AcqBuyerUnsupportAdvance)
+            }
+            "ACQ.ORDER_UNSUPPORT_ADVANCE" => {
+                ::std::option::Option::Some(Self::AcqOrderUnsupportAdvance)
+            }
+            "ACQ.CYCLE_PAY_DATE_NOT_MATCH" => {
+                ::std::option::Option::Some(Self::AcqCyclePayDateNotMatch)
+            }
+            "ACQ.CYCLE_PAY_SINGLE_FEE_EXCEED" => {
+                ::std::option::Option::Some(Self::AcqCyclePaySingleFeeExceed)
+            }
+            "ACQ.CYCLE_PAY_TOTAL_FEE_EXCEED" => {
+                ::std::option::Option::Some(Self::AcqCyclePayTotalFeeExceed)
+            }
+            "ACQ.CYCLE_PAY_TOTAL_TIMES_EXCEED" => {
+                ::std::option::Option::Some(Self::AcqCyclePayTotalTimesExceed)
+            }
+            "ACQ.SECONDARY_MERCHANT_STATUS_ERROR" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantStatusError)
+            }
+            "ACQ.AUTH_NO_ERROR" => ::std::option::Option::Some(Self::AcqAuthNoError),
+            "ACQ.BUYER_NOT_EXIST" => ::std::option::Option::Some(Self::AcqBuyerNotExist),
+            "ACQ.PRODUCT_AMOUNT_LIMIT_ERROR" => {
+                ::std::option::Option::Some(Self::AcqProductAmountLimitError)
+            }
+            "ACQ.SECONDARY_MERCHANT_ALIPAY_ACCOUNT_INVALID" => {
+                ::std::option::Option::Some(
+                    Self::AcqSecondaryMerchantAlipayAccountInvalid,
+                )
+            }
+            "ACQ.INVALID_RECEIVE_ACCOUNT" => {
+                ::std::option::Option::Some(Self::AcqInvalidReceiveAccount)
+            }
+            "ACQ.SELLER_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqSellerNotExist)
+            }
+            "ACQ.AUTH_AMOUNT_NOT_ENOUGH" => {
+                ::std::option::Option::Some(Self::AcqAuthAmountNotEnough)
+            }
+            "ACQ.AGREEMENT_ERROR" => ::std::option::Option::Some(Self::AcqAgreementError),
+            "ACQ.BEYOND_PER_RECEIPT_SINGLE_RESTRICTION" => {
+                ::std::option::Option::Some(Self::AcqBeyondPerReceiptSingleRestriction)
+            }
+            "ACQ.PAYER_UNMATCHED" => ::std::option::Option::Some(Self::AcqPayerUnmatched),
+            "ACQ.PRE_AUTH_PROD_CODE_INCONSISTENT" => {
+                ::std::option::Option::Some(Self::AcqPreAuthProdCodeInconsistent)
+            }
+            "ACQ.SECONDARY_MERCHANT_ID_INVALID" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantIdInvalid)
+            }
+            "ACQ.NOW_TIME_AFTER_EXPIRE_TIME_ERROR" => {
+                ::std::option::Option::Some(Self::AcqNowTimeAfterExpireTimeError)
+            }
+            "ACQ.SECONDARY_MERCHANT_NOT_MATCH" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantNotMatch)
+            }
+            "ACQ.REQUEST_AMOUNT_EXCEED" => {
+                ::std::option::Option::Some(Self::AcqRequestAmountExceed)
+            }
+            "ACQ.SUB_GOODS_SIZE_MAX_COUNT" => {
+                ::std::option::Option::Some(Self::AcqSubGoodsSizeMaxCount)
+            }
+            "ACQ.NOT_SUPPORT_PAYMENT_INST" => {
+                ::std::option::Option::Some(Self::AcqNotSupportPaymentInst)
+            }
+            "ACQ.BUYER_NOT_MAINLAND_CERT" => {
+                ::std::option::Option::Some(Self::AcqBuyerNotMainlandCert)
+            }
+            "ACQ.SECONDARY_MERCHANT_ID_BLANK" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantIdBlank)
+            }
+            "ACQ.TRADE_SETTLE_ERROR" => {
+                ::std::option::Option::Some(Self::AcqTradeSettleError)
+            }
+            "ACQ.AUTH_TOKEN_IS_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqAuthTokenIsNotExist)
+            }
+            "ACQ.SMILE_PAY_MERCHANT_NOT_MATCH" => {
+                ::std::option::Option::Some(Self::AcqSmilePayMerchantNotMatch)
+            }
+            "ACQ.NOT_CERTIFIED_USER" => {
+                ::std::option::Option::Some(Self::AcqNotCertifiedUser)
+            }
+            "ACQ.SECONDARY_MERCHANT_ISV_PUNISH_INDIRECT" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantIsvPunishIndirect)
+            }
+            "ACQ.RESTRICTED_MERCHANT_INDUSTRY" => {
+                ::std::option::Option::Some(Self::AcqRestrictedMerchantIndustry)
+            }
+            "ACQ.PLATFORM_BUSINESS_ACQUIRE_MODE_MUST_MERCHANT_ID" => {
+                ::std::option::Option::Some(
+                    Self::AcqPlatformBusinessAcquireModeMustMerchantId,
+                )
+            }
+            "ACQ.BEYOND_PER_RECEIPT_DAY_RESTRICTION" => {
+                ::std::option::Option::Some(Self::AcqBeyondPerReceiptDayRestriction)
+            }
+            "ACQ.TRADE_STATUS_ERROR" => {
+                ::std::option::Option::Some(Self::AcqTradeStatusError)
+            }
+            "ACQ.MERCHANT_PERM_RECEIPT_SUSPEND_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqMerchantPermReceiptSuspendLimit)
+            }
+            "ACQ.MERCHANT_PERM_RECEIPT_SINGLE_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqMerchantPermReceiptSingleLimit)
+            }
+            "ACQ.MERCHANT_PERM_RECEIPT_DAY_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqMerchantPermReceiptDayLimit)
+            }
+            "ACQ.USER_LOGONID_DUP" => {
+                ::std::option::Option::Some(Self::AcqUserLogonidDup)
+            }
+            "ACQ.AUTH_ORDER_NOT_PAID" => {
+                ::std::option::Option::Some(Self::AcqAuthOrderNotPaid)
+            }
+            "ACQ.AUTH_ORDER_HAS_FINISHED" => {
+                ::std::option::Option::Some(Self::AcqAuthOrderHasFinished)
+            }
+            "ACQ.AUTH_ORDER_HAS_CLOSED" => {
+                ::std::option::Option::Some(Self::AcqAuthOrderHasClosed)
+            }
+            "ACQ.ZM_AUTH_AMOUNT_EXCEED" => {
+                ::std::option::Option::Some(Self::AcqZmAuthAmountExceed)
+            }
+            "ACQ.ZM_CREDIT_AUTH_FAIL" => {
+                ::std::option::Option::Some(Self::AcqZmCreditAuthFail)
+            }
+            "ACQ.ZM_AUTH_RULE_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqZmAuthRuleLimit)
+            }
+            "ACQ.ROYALTY_ACCOUNT_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqRoyaltyAccountNotExist)
+            }
+            "ACQ.RISK_MERCHANT_IP_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqRiskMerchantIpNotExist)
+            }
+            "ACQ.UN_SUPPORT_TRADE_SCENE" => {
+                ::std::option::Option::Some(Self::AcqUnSupportTradeScene)
+            }
+            "ACQ.OVER_MAX_DEDUCT_COUNT" => {
+                ::std::option::Option::Some(Self::AcqOverMaxDeductCount)
+            }
+            "ACQ.OVER_MAX_UNDER_WAY_DEDUCT_COUNT" => {
+                ::std::option::Option::Some(Self::AcqOverMaxUnderWayDeductCount)
+            }
+            "ACQ.OVER_DEDUCT_PERIOD" => {
+                ::std::option::Option::Some(Self::AcqOverDeductPeriod)
+            }
+            "ACQ.OVER_MERCHANT_DAILY_DEDUCT_AMOUNT" => {
+                ::std::option::Option::Some(Self::AcqOverMerchantDailyDeductAmount)
+            }
+            "invalid-parameter" => ::std::option::Option::Some(Self::InvalidParameter),
+            "upload-fail" => ::std::option::Option::Some(Self::UploadFail),
+            "invalid-file-extension" => {
+                ::std::option::Option::Some(Self::InvalidFileExtension)
+            }
+            "invalid-file-size" => ::std::option::Option::Some(Self::InvalidFileSize),
+            "file-check-fail" => ::std::option::Option::Some(Self::FileCheckFail),
+            "app-call-limited" => ::std::option::Option::Some(Self::AppCallLimited),
+            "method-call-limited" => ::std::option::Option::Some(Self::MethodCallLimited),
+            "insufficient-isv-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientIsvPermissions)
+            }
+            "illegal-client-ip" => ::std::option::Option::Some(Self::IllegalClientIp),
+            "insufficient-user-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientUserPermissions)
+            }
+            "self-invoke-forbidden" => {
+                ::std::option::Option::Some(Self::SelfInvokeForbidden)
+            }
+            "app-auth-invoke-limit" => {
+                ::std::option::Option::Some(Self::AppAuthInvokeLimit)
+            }
+            "app-api-punished" => ::std::option::Option::Some(Self::AppApiPunished),
+            "missing-method" => ::std::option::Option::Some(Self::MissingMethod),
+            "missing-platform" => ::std::option::Option::Some(Self::MissingPlatform),
+            "invalid-platform" => ::std::option::Option::Some(Self::InvalidPlatform),
+            "invalid-method" => ::std::option::Option::Some(Self::InvalidMethod),
+            "forbidden-api" => ::std::option::Option::Some(Self::ForbiddenApi),
+            "invalid-format" => ::std::option::Option::Some(Self::InvalidFormat),
+            "missing-signature" => ::std::option::Option::Some(Self::MissingSignature),
+            "missing-app-access-token" => {
+                ::std::option::Option::Some(Self::MissingAppAccessToken)
+            }
+            "missing-signature-type" => {
+                ::std::option::Option::Some(Self::MissingSignatureType)
+            }
+            "missing-default-signature-type" => {
+                ::std::option::Option::Some(Self::MissingDefaultSignatureType)
+            }
+            "missing-signature-key" => {
+                ::std::option::Option::Some(Self::MissingSignatureKey)
+            }
+            "invalid-signature-type" => {
+                ::std::option::Option::Some(Self::InvalidSignatureType)
+            }
+            "invalid-signature-type-said-interface" => {
+                ::std::option::Option::Some(Self::InvalidSignatureTypeSaidInterface)
+            }
+            "invalid-signature" => ::std::option::Option::Some(Self::InvalidSignature),
+            "unsupported-expired-app-key-sign" => {
+                ::std::option::Option::Some(Self::UnsupportedExpiredAppKeySign)
+            }
+            "app-key-security-risk, app-cert-expired" => {
+                ::std::option::Option::Some(Self::AppKeySecurityRiskAppCertExpired)
+            }
+            "app-cert-not-exist" => ::std::option::Option::Some(Self::AppCertNotExist),
+            "alipay-cert-not-exist" => {
+                ::std::option::Option::Some(Self::AlipayCertNotExist)
+            }
+            "missing-app-cert-sn" => ::std::option::Option::Some(Self::MissingAppCertSn),
+            "missing-alipay-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayCertSn)
+            }
+            "missing-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayRootCertSn)
+            }
+            "invalid-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::InvalidAlipayRootCertSn)
+            }
+            "invalid-request-data" => {
+                ::std::option::Option::Some(Self::InvalidRequestData)
+            }
+            "invalid-response-data" => {
+                ::std::option::Option::Some(Self::InvalidResponseData)
+            }
+            "missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::MissingEncryptType)
+            }
+            "missing-encrypt-key" => ::std::option::Option::Some(Self::MissingEncryptKey),
+            "invalid-encrypt-type" => {
+                ::std::option::Option::Some(Self::InvalidEncryptType)
+            }
+            "invalid-encrypt" => ::std::option::Option::Some(Self::InvalidEncrypt),
+            "missing-session" => ::std::option::Option::Some(Self::MissingSession),
+            "missing-app-id" => ::std::option::Option::Some(Self::MissingAppId),
+            "invalid-app-id" => ::std::option::Option::Some(Self::InvalidAppId),
+            "missing-timestamp" => ::std::option::Option::Some(Self::MissingTimestamp),
+            "invalid-timestamp" => ::std::option::Option::Some(Self::InvalidTimestamp),
+            "illegal-timestamp" => ::std::option::Option::Some(Self::IllegalTimestamp),
+            "missing-version" => ::std::option::Option::Some(Self::MissingVersion),
+            "invalid-version" => ::std::option::Option::Some(Self::InvalidVersion),
+            "unsupported-version" => {
+                ::std::option::Option::Some(Self::UnsupportedVersion)
+            }
+            "invalid-encoding" => ::std::option::Option::Some(Self::InvalidEncoding),
+            "invalid-charset" => ::std::option::Option::Some(Self::InvalidCharset),
+            "invalid-digest-type" => ::std::option::Option::Some(Self::InvalidDigestType),
+            "invalid-digest" => ::std::option::Option::Some(Self::InvalidDigest),
+            "invalid-app-state" => ::std::option::Option::Some(Self::InvalidAppState),
+            "invalid-subscribe-relations" => {
+                ::std::option::Option::Some(Self::InvalidSubscribeRelations)
+            }
+            "invalid-auth-token" => ::std::option::Option::Some(Self::InvalidAuthToken),
+            "auth-token-time-out" => ::std::option::Option::Some(Self::AuthTokenTimeOut),
+            "invalid-app-auth-token" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthToken)
+            }
+            "invalid-app-auth-token-no-api" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthTokenNoApi)
+            }
+            "app-auth-token-time-out" => {
+                ::std::option::Option::Some(Self::AppAuthTokenTimeOut)
+            }
+            "not-support-app-auth" => {
+                ::std::option::Option::Some(Self::NotSupportAppAuth)
+            }
+            "access-data-time-out" => {
+                ::std::option::Option::Some(Self::AccessDataTimeOut)
+            }
+            "unsupport-operation" => {
+                ::std::option::Option::Some(Self::UnsupportOperation)
+            }
+            "openid-error" => ::std::option::Option::Some(Self::OpenidError),
+            "unknow-error" => ::std::option::Option::Some(Self::UnknowError),
+            "invalid-app-method" => ::std::option::Option::Some(Self::InvalidAppMethod),
+            "missing-app-uid" => ::std::option::Option::Some(Self::MissingAppUid),
+            "illegal-json" => ::std::option::Option::Some(Self::IllegalJson),
+            "illegal-card-no" => ::std::option::Option::Some(Self::IllegalCardNo),
+            "invalid-partnerid" => ::std::option::Option::Some(Self::InvalidPartnerid),
+            "no-product-reg-by-partner" => {
+                ::std::option::Option::Some(Self::NoProductRegByPartner)
+            }
+            "decryption-error" => ::std::option::Option::Some(Self::DecryptionError),
+            "decryption-error-missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorMissingEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-key" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptKey)
+            }
+            "decryption-error-unknown" => {
+                ::std::option::Option::Some(Self::DecryptionErrorUnknown)
+            }
+            "missing-signature-config" => {
+                ::std::option::Option::Some(Self::MissingSignatureConfig)
+            }
+            "sevice-not-been-subscribed-to" => {
+                ::std::option::Option::Some(Self::SeviceNotBeenSubscribedTo)
+            }
+            "unknown-sub-code" => ::std::option::Option::Some(Self::UnknownSubCode),
+            "suspected-attack" => ::std::option::Option::Some(Self::SuspectedAttack),
+            "invalid-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAuthRelations)
+            }
+            "invalid-product" => ::std::option::Option::Some(Self::InvalidProduct),
+            "method-forbidden-batch-invoke" => {
+                ::std::option::Option::Some(Self::MethodForbiddenBatchInvoke)
+            }
+            "exist-blank-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistBlankSubRequestId)
+            }
+            "exist-repeated-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistRepeatedSubRequestId)
+            }
+            "invalid-app-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthRelations)
+            }
+            "app-unbind-partner" => ::std::option::Option::Some(Self::AppUnbindPartner),
+            "app-invalid-oid" => ::std::option::Option::Some(Self::AppInvalidOid),
+            "exceed-api-balance" => ::std::option::Option::Some(Self::ExceedApiBalance),
+            "inner-app-no-access" => ::std::option::Option::Some(Self::InnerAppNoAccess),
+            "invalid-inner-invoke-scene" => {
+                ::std::option::Option::Some(Self::InvalidInnerInvokeScene)
+            }
+            "invalid-app-api-field-config" => {
+                ::std::option::Option::Some(Self::InvalidAppApiFieldConfig)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradePayErrorCode {
+    fn from(value: &str) -> Self {
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradePayErrorCode {
+    fn from(value: ::std::string::String) -> Self {
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradePayErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradePayErrorCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePayErrorCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl AlipayTradePayErrorCode {
+    /// The business error code of `error` when Alipay answered with a service error
+    /// carrying one (v3 `code`, v2 `sub_code`); `None` for any other error.
+    pub fn of(error: &::alipay_runtime::Error) -> ::std::option::Option<Self> {
+        error.service()?.business_code().map(Self::from)
+    }
+}
 /// 统一收单线下交易预创建: request of `alipay.trade.precreate`.
 ///
 /// Served on v3 `POST /v3/alipay/trade/precreate` and v2 `gateway.do`; mutating.
@@ -2830,6 +5978,804 @@ pub static ALIPAY_TRADE_PRECREATE: ::alipay_runtime::Operation = ::alipay_runtim
         body: ::alipay_runtime::V3Body::Json,
     }),
 };
+/// Business error codes of `alipay.trade.precreate`: the v3 `code` or the v2 `sub_code` of a service error.
+///
+/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradePrecreateErrorCode {
+    /// `ACQ.SYSTEM_ERROR`
+    AcqSystemError,
+    /// `ACQ.INVALID_PARAMETER`
+    AcqInvalidParameter,
+    /// `ACQ.ACCESS_FORBIDDEN`
+    AcqAccessForbidden,
+    /// `ACQ.EXIST_FORBIDDEN_WORD`
+    AcqExistForbiddenWord,
+    /// `ACQ.PARTNER_ERROR`
+    AcqPartnerError,
+    /// `ACQ.TOTAL_FEE_EXCEED`
+    AcqTotalFeeExceed,
+    /// `ACQ.CONTEXT_INCONSISTENT`
+    AcqContextInconsistent,
+    /// `ACQ.TRADE_HAS_SUCCESS`
+    AcqTradeHasSuccess,
+    /// `ACQ.TRADE_HAS_CLOSE`
+    AcqTradeHasClose,
+    /// `ACQ.BUYER_SELLER_EQUAL`
+    AcqBuyerSellerEqual,
+    /// `ACQ.TRADE_BUYER_NOT_MATCH`
+    AcqTradeBuyerNotMatch,
+    /// `ACQ.BUYER_ENABLE_STATUS_FORBID`
+    AcqBuyerEnableStatusForbid,
+    /// `ACQ.BUYER_PAYMENT_AMOUNT_DAY_LIMIT_ERROR`
+    AcqBuyerPaymentAmountDayLimitError,
+    /// `ACQ.BEYOND_PAY_RESTRICTION`
+    AcqBeyondPayRestriction,
+    /// `ACQ.BEYOND_PER_RECEIPT_RESTRICTION`
+    AcqBeyondPerReceiptRestriction,
+    /// `ACQ.BUYER_PAYMENT_AMOUNT_MONTH_LIMIT_ERROR`
+    AcqBuyerPaymentAmountMonthLimitError,
+    /// `ACQ.SELLER_BEEN_BLOCKED`
+    AcqSellerBeenBlocked,
+    /// `ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT`
+    AcqErrorBuyerCertifyLevelLimit,
+    /// `ACQ.INVALID_STORE_ID`
+    AcqInvalidStoreId,
+    /// `ACQ.APPLY_PC_MERCHANT_CODE_ERROR`
+    AcqApplyPcMerchantCodeError,
+    /// `ACQ.SECONDARY_MERCHANT_STATUS_ERROR`
+    AcqSecondaryMerchantStatusError,
+    /// `ACQ.BEYOND_PER_RECEIPT_DAY_RESTRICTION`
+    AcqBeyondPerReceiptDayRestriction,
+    /// `ACQ.BEYOND_PER_RECEIPT_SINGLE_RESTRICTION`
+    AcqBeyondPerReceiptSingleRestriction,
+    /// `ACQ.TRADE_SETTLE_ERROR`
+    AcqTradeSettleError,
+    /// `ACQ.SECONDARY_MERCHANT_ID_INVALID`
+    AcqSecondaryMerchantIdInvalid,
+    /// `ACQ.SECONDARY_MERCHANT_ISV_PUNISH_INDIRECT`
+    AcqSecondaryMerchantIsvPunishIndirect,
+    /// `ACQ.SELLER_NOT_EXIST`
+    AcqSellerNotExist,
+    /// `ACQ.SECONDARY_MERCHANT_ALIPAY_ACCOUNT_INVALID`
+    AcqSecondaryMerchantAlipayAccountInvalid,
+    /// `ACQ.INVALID_RECEIVE_ACCOUNT`
+    AcqInvalidReceiveAccount,
+    /// `ACQ.SECONDARY_MERCHANT_ID_BLANK`
+    AcqSecondaryMerchantIdBlank,
+    /// `ACQ.NOW_TIME_AFTER_EXPIRE_TIME_ERROR`
+    AcqNowTimeAfterExpireTimeError,
+    /// `ACQ.SECONDARY_MERCHANT_NOT_MATCH`
+    AcqSecondaryMerchantNotMatch,
+    /// `ACQ.BUYER_NOT_EXIST`
+    AcqBuyerNotExist,
+    /// `ACQ.SUB_GOODS_SIZE_MAX_COUNT`
+    AcqSubGoodsSizeMaxCount,
+    /// `ACQ.DEFAULT_SETTLE_RULE_NOT_EXIST`
+    AcqDefaultSettleRuleNotExist,
+    /// `ACQ.MERCHANT_PERM_RECEIPT_SUSPEND_LIMIT`
+    AcqMerchantPermReceiptSuspendLimit,
+    /// `ACQ.MERCHANT_PERM_RECEIPT_SINGLE_LIMIT`
+    AcqMerchantPermReceiptSingleLimit,
+    /// `ACQ.MERCHANT_PERM_RECEIPT_DAY_LIMIT`
+    AcqMerchantPermReceiptDayLimit,
+    /// `ACQ.RISK_MERCHANT_IP_NOT_EXIST`
+    AcqRiskMerchantIpNotExist,
+    /// `ACQ.MERCHANT_STATUS_NOT_NORMAL`
+    AcqMerchantStatusNotNormal,
+    /// `invalid-parameter`
+    InvalidParameter,
+    /// `upload-fail`
+    UploadFail,
+    /// `invalid-file-extension`
+    InvalidFileExtension,
+    /// `invalid-file-size`
+    InvalidFileSize,
+    /// `file-check-fail`
+    FileCheckFail,
+    /// `app-call-limited`
+    AppCallLimited,
+    /// `method-call-limited`
+    MethodCallLimited,
+    /// `insufficient-isv-permissions`
+    InsufficientIsvPermissions,
+    /// `illegal-client-ip`
+    IllegalClientIp,
+    /// `insufficient-user-permissions`
+    InsufficientUserPermissions,
+    /// `self-invoke-forbidden`
+    SelfInvokeForbidden,
+    /// `app-auth-invoke-limit`
+    AppAuthInvokeLimit,
+    /// `app-api-punished`
+    AppApiPunished,
+    /// `missing-method`
+    MissingMethod,
+    /// `missing-platform`
+    MissingPlatform,
+    /// `invalid-platform`
+    InvalidPlatform,
+    /// `invalid-method`
+    InvalidMethod,
+    /// `forbidden-api`
+    ForbiddenApi,
+    /// `invalid-format`
+    InvalidFormat,
+    /// `missing-signature`
+    MissingSignature,
+    /// `missing-app-access-token`
+    MissingAppAccessToken,
+    /// `missing-signature-type`
+    MissingSignatureType,
+    /// `missing-default-signature-type`
+    MissingDefaultSignatureType,
+    /// `missing-signature-key`
+    MissingSignatureKey,
+    /// `invalid-signature-type`
+    InvalidSignatureType,
+    /// `invalid-signature-type-said-interface`
+    InvalidSignatureTypeSaidInterface,
+    /// `invalid-signature`
+    InvalidSignature,
+    /// `unsupported-expired-app-key-sign`
+    UnsupportedExpiredAppKeySign,
+    /// `app-key-security-risk, app-cert-expired`
+    AppKeySecurityRiskAppCertExpired,
+    /// `app-cert-not-exist`
+    AppCertNotExist,
+    /// `alipay-cert-not-exist`
+    AlipayCertNotExist,
+    /// `missing-app-cert-sn`
+    MissingAppCertSn,
+    /// `missing-alipay-cert-sn`
+    MissingAlipayCertSn,
+    /// `missing-alipay-root-cert-sn`
+    MissingAlipayRootCertSn,
+    /// `invalid-alipay-root-cert-sn`
+    InvalidAlipayRootCertSn,
+    /// `invalid-request-data`
+    InvalidRequestData,
+    /// `invalid-response-data`
+    InvalidResponseData,
+    /// `missing-encrypt-type`
+    MissingEncryptType,
+    /// `missing-encrypt-key`
+    MissingEncryptKey,
+    /// `invalid-encrypt-type`
+    InvalidEncryptType,
+    /// `invalid-encrypt`
+    InvalidEncrypt,
+    /// `missing-session`
+    MissingSession,
+    /// `missing-app-id`
+    MissingAppId,
+    /// `invalid-app-id`
+    InvalidAppId,
+    /// `missing-timestamp`
+    MissingTimestamp,
+    /// `invalid-timestamp`
+    InvalidTimestamp,
+    /// `illegal-timestamp`
+    IllegalTimestamp,
+    /// `missing-version`
+    MissingVersion,
+    /// `invalid-version`
+    InvalidVersion,
+    /// `unsupported-version`
+    UnsupportedVersion,
+    /// `invalid-encoding`
+    InvalidEncoding,
+    /// `invalid-charset`
+    InvalidCharset,
+    /// `invalid-digest-type`
+    InvalidDigestType,
+    /// `invalid-digest`
+    InvalidDigest,
+    /// `invalid-app-state`
+    InvalidAppState,
+    /// `invalid-subscribe-relations`
+    InvalidSubscribeRelations,
+    /// `invalid-auth-token`
+    InvalidAuthToken,
+    /// `auth-token-time-out`
+    AuthTokenTimeOut,
+    /// `invalid-app-auth-token`
+    InvalidAppAuthToken,
+    /// `invalid-app-auth-token-no-api`
+    InvalidAppAuthTokenNoApi,
+    /// `app-auth-token-time-out`
+    AppAuthTokenTimeOut,
+    /// `not-support-app-auth`
+    NotSupportAppAuth,
+    /// `access-data-time-out`
+    AccessDataTimeOut,
+    /// `unsupport-operation`
+    UnsupportOperation,
+    /// `openid-error`
+    OpenidError,
+    /// `unknow-error`
+    UnknowError,
+    /// `invalid-app-method`
+    InvalidAppMethod,
+    /// `missing-app-uid`
+    MissingAppUid,
+    /// `illegal-json`
+    IllegalJson,
+    /// `illegal-card-no`
+    IllegalCardNo,
+    /// `invalid-partnerid`
+    InvalidPartnerid,
+    /// `no-product-reg-by-partner`
+    NoProductRegByPartner,
+    /// `decryption-error`
+    DecryptionError,
+    /// `decryption-error-missing-encrypt-type`
+    DecryptionErrorMissingEncryptType,
+    /// `decryption-error-not-valid-encrypt-type`
+    DecryptionErrorNotValidEncryptType,
+    /// `decryption-error-not-valid-encrypt-key`
+    DecryptionErrorNotValidEncryptKey,
+    /// `decryption-error-unknown`
+    DecryptionErrorUnknown,
+    /// `missing-signature-config`
+    MissingSignatureConfig,
+    /// `sevice-not-been-subscribed-to`
+    SeviceNotBeenSubscribedTo,
+    /// `unknown-sub-code`
+    UnknownSubCode,
+    /// `suspected-attack`
+    SuspectedAttack,
+    /// `invalid-auth-relations`
+    InvalidAuthRelations,
+    /// `invalid-product`
+    InvalidProduct,
+    /// `method-forbidden-batch-invoke`
+    MethodForbiddenBatchInvoke,
+    /// `exist-blank-sub-request-id`
+    ExistBlankSubRequestId,
+    /// `exist-repeated-sub-request-id`
+    ExistRepeatedSubRequestId,
+    /// `invalid-app-auth-relations`
+    InvalidAppAuthRelations,
+    /// `app-unbind-partner`
+    AppUnbindPartner,
+    /// `app-invalid-oid`
+    AppInvalidOid,
+    /// `exceed-api-balance`
+    ExceedApiBalance,
+    /// `inner-app-no-access`
+    InnerAppNoAccess,
+    /// `invalid-inner-invoke-scene`
+    InvalidInnerInvokeScene,
+    /// `invalid-app-api-field-config`
+    InvalidAppApiFieldConfig,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradePrecreateErrorCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AcqSystemError => "ACQ.SYSTEM_ERROR",
+            Self::AcqInvalidParameter => "ACQ.INVALID_PARAMETER",
+            Self::AcqAccessForbidden => "ACQ.ACCESS_FORBIDDEN",
+            Self::AcqExistForbiddenWord => "ACQ.EXIST_FORBIDDEN_WORD",
+            Self::AcqPartnerError => "ACQ.PARTNER_ERROR",
+            Self::AcqTotalFeeExceed => "ACQ.TOTAL_FEE_EXCEED",
+            Self::AcqContextInconsistent => "ACQ.CONTEXT_INCONSISTENT",
+            Self::AcqTradeHasSuccess => "ACQ.TRADE_HAS_SUCCESS",
+            Self::AcqTradeHasClose => "ACQ.TRADE_HAS_CLOSE",
+            Self::AcqBuyerSellerEqual => "ACQ.BUYER_SELLER_EQUAL",
+            Self::AcqTradeBuyerNotMatch => "ACQ.TRADE_BUYER_NOT_MATCH",
+            Self::AcqBuyerEnableStatusForbid => "ACQ.BUYER_ENABLE_STATUS_FORBID",
+            Self::AcqBuyerPaymentAmountDayLimitError => {
+                "ACQ.BUYER_PAYMENT_AMOUNT_DAY_LIMIT_ERROR"
+            }
+            Self::AcqBeyondPayRestriction => "ACQ.BEYOND_PAY_RESTRICTION",
+            Self::AcqBeyondPerReceiptRestriction => "ACQ.BEYOND_PER_RECEIPT_RESTRICTION",
+            Self::AcqBuyerPaymentAmountMonthLimitError => {
+                "ACQ.BUYER_PAYMENT_AMOUNT_MONTH_LIMIT_ERROR"
+            }
+            Self::AcqSellerBeenBlocked => "ACQ.SELLER_BEEN_BLOCKED",
+            Self::AcqErrorBuyerCertifyLevelLimit => "ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT",
+            Self::AcqInvalidStoreId => "ACQ.INVALID_STORE_ID",
+            Self::AcqApplyPcMerchantCodeError => "ACQ.APPLY_PC_MERCHANT_CODE_ERROR",
+            Self::AcqSecondaryMerchantStatusError => {
+                "ACQ.SECONDARY_MERCHANT_STATUS_ERROR"
+            }
+            Self::AcqBeyondPerReceiptDayRestriction => {
+                "ACQ.BEYOND_PER_RECEIPT_DAY_RESTRICTION"
+            }
+            Self::AcqBeyondPerReceiptSingleRestriction => {
+                "ACQ.BEYOND_PER_RECEIPT_SINGLE_RESTRICTION"
+            }
+            Self::AcqTradeSettleError => "ACQ.TRADE_SETTLE_ERROR",
+            Self::AcqSecondaryMerchantIdInvalid => "ACQ.SECONDARY_MERCHANT_ID_INVALID",
+            Self::AcqSecondaryMerchantIsvPunishIndirect => {
+                "ACQ.SECONDARY_MERCHANT_ISV_PUNISH_INDIRECT"
+            }
+            Self::AcqSellerNotExist => "ACQ.SELLER_NOT_EXIST",
+            Self::AcqSecondaryMerchantAlipayAccountInvalid => {
+                "ACQ.SECONDARY_MERCHANT_ALIPAY_ACCOUNT_INVALID"
+            }
+            Self::AcqInvalidReceiveAccount => "ACQ.INVALID_RECEIVE_ACCOUNT",
+            Self::AcqSecondaryMerchantIdBlank => "ACQ.SECONDARY_MERCHANT_ID_BLANK",
+            Self::AcqNowTimeAfterExpireTimeError => {
+                "ACQ.NOW_TIME_AFTER_EXPIRE_TIME_ERROR"
+            }
+            Self::AcqSecondaryMerchantNotMatch => "ACQ.SECONDARY_MERCHANT_NOT_MATCH",
+            Self::AcqBuyerNotExist => "ACQ.BUYER_NOT_EXIST",
+            Self::AcqSubGoodsSizeMaxCount => "ACQ.SUB_GOODS_SIZE_MAX_COUNT",
+            Self::AcqDefaultSettleRuleNotExist => "ACQ.DEFAULT_SETTLE_RULE_NOT_EXIST",
+            Self::AcqMerchantPermReceiptSuspendLimit => {
+                "ACQ.MERCHANT_PERM_RECEIPT_SUSPEND_LIMIT"
+            }
+            Self::AcqMerchantPermReceiptSingleLimit => {
+                "ACQ.MERCHANT_PERM_RECEIPT_SINGLE_LIMIT"
+            }
+            Self::AcqMerchantPermReceiptDayLimit => "ACQ.MERCHANT_PERM_RECEIPT_DAY_LIMIT",
+            Self::AcqRiskMerchantIpNotExist => "ACQ.RISK_MERCHANT_IP_NOT_EXIST",
+            Self::AcqMerchantStatusNotNormal => "ACQ.MERCHANT_STATUS_NOT_NORMAL",
+            Self::InvalidParameter => "invalid-parameter",
+            Self::UploadFail => "upload-fail",
+            Self::InvalidFileExtension => "invalid-file-extension",
+            Self::InvalidFileSize => "invalid-file-size",
+            Self::FileCheckFail => "file-check-fail",
+            Self::AppCallLimited => "app-call-limited",
+            Self::MethodCallLimited => "method-call-limited",
+            Self::InsufficientIsvPermissions => "insufficient-isv-permissions",
+            Self::IllegalClientIp => "illegal-client-ip",
+            Self::InsufficientUserPermissions => "insufficient-user-permissions",
+            Self::SelfInvokeForbidden => "self-invoke-forbidden",
+            Self::AppAuthInvokeLimit => "app-auth-invoke-limit",
+            Self::AppApiPunished => "app-api-punished",
+            Self::MissingMethod => "missing-method",
+            Self::MissingPlatform => "missing-platform",
+            Self::InvalidPlatform => "invalid-platform",
+            Self::InvalidMethod => "invalid-method",
+            Self::ForbiddenApi => "forbidden-api",
+            Self::InvalidFormat => "invalid-format",
+            Self::MissingSignature => "missing-signature",
+            Self::MissingAppAccessToken => "missing-app-access-token",
+            Self::MissingSignatureType => "missing-signature-type",
+            Self::MissingDefaultSignatureType => "missing-default-signature-type",
+            Self::MissingSignatureKey => "missing-signature-key",
+            Self::InvalidSignatureType => "invalid-signature-type",
+            Self::InvalidSignatureTypeSaidInterface => {
+                "invalid-signature-type-said-interface"
+            }
+            Self::InvalidSignature => "invalid-signature",
+            Self::UnsupportedExpiredAppKeySign => "unsupported-expired-app-key-sign",
+            Self::AppKeySecurityRiskAppCertExpired => {
+                "app-key-security-risk, app-cert-expired"
+            }
+            Self::AppCertNotExist => "app-cert-not-exist",
+            Self::AlipayCertNotExist => "alipay-cert-not-exist",
+            Self::MissingAppCertSn => "missing-app-cert-sn",
+            Self::MissingAlipayCertSn => "missing-alipay-cert-sn",
+            Self::MissingAlipayRootCertSn => "missing-alipay-root-cert-sn",
+            Self::InvalidAlipayRootCertSn => "invalid-alipay-root-cert-sn",
+            Self::InvalidRequestData => "invalid-request-data",
+            Self::InvalidResponseData => "invalid-response-data",
+            Self::MissingEncryptType => "missing-encrypt-type",
+            Self::MissingEncryptKey => "missing-encrypt-key",
+            Self::InvalidEncryptType => "invalid-encrypt-type",
+            Self::InvalidEncrypt => "invalid-encrypt",
+            Self::MissingSession => "missing-session",
+            Self::MissingAppId => "missing-app-id",
+            Self::InvalidAppId => "invalid-app-id",
+            Self::MissingTimestamp => "missing-timestamp",
+            Self::InvalidTimestamp => "invalid-timestamp",
+            Self::IllegalTimestamp => "illegal-timestamp",
+            Self::MissingVersion => "missing-version",
+            Self::InvalidVersion => "invalid-version",
+            Self::UnsupportedVersion => "unsupported-version",
+            Self::InvalidEncoding => "invalid-encoding",
+            Self::InvalidCharset => "invalid-charset",
+            Self::InvalidDigestType => "invalid-digest-type",
+            Self::InvalidDigest => "invalid-digest",
+            Self::InvalidAppState => "invalid-app-state",
+            Self::InvalidSubscribeRelations => "invalid-subscribe-relations",
+            Self::InvalidAuthToken => "invalid-auth-token",
+            Self::AuthTokenTimeOut => "auth-token-time-out",
+            Self::InvalidAppAuthToken => "invalid-app-auth-token",
+            Self::InvalidAppAuthTokenNoApi => "invalid-app-auth-token-no-api",
+            Self::AppAuthTokenTimeOut => "app-auth-token-time-out",
+            Self::NotSupportAppAuth => "not-support-app-auth",
+            Self::AccessDataTimeOut => "access-data-time-out",
+            Self::UnsupportOperation => "unsupport-operation",
+            Self::OpenidError => "openid-error",
+            Self::UnknowError => "unknow-error",
+            Self::InvalidAppMethod => "invalid-app-method",
+            Self::MissingAppUid => "missing-app-uid",
+            Self::IllegalJson => "illegal-json",
+            Self::IllegalCardNo => "illegal-card-no",
+            Self::InvalidPartnerid => "invalid-partnerid",
+            Self::NoProductRegByPartner => "no-product-reg-by-partner",
+            Self::DecryptionError => "decryption-error",
+            Self::DecryptionErrorMissingEncryptType => {
+                "decryption-error-missing-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptType => {
+                "decryption-error-not-valid-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptKey => {
+                "decryption-error-not-valid-encrypt-key"
+            }
+            Self::DecryptionErrorUnknown => "decryption-error-unknown",
+            Self::MissingSignatureConfig => "missing-signature-config",
+            Self::SeviceNotBeenSubscribedTo => "sevice-not-been-subscribed-to",
+            Self::UnknownSubCode => "unknown-sub-code",
+            Self::SuspectedAttack => "suspected-attack",
+            Self::InvalidAuthRelations => "invalid-auth-relations",
+            Self::InvalidProduct => "invalid-product",
+            Self::MethodForbiddenBatchInvoke => "method-forbidden-batch-invoke",
+            Self::ExistBlankSubRequestId => "exist-blank-sub-request-id",
+            Self::ExistRepeatedSubRequestId => "exist-repeated-sub-request-id",
+            Self::InvalidAppAuthRelations => "invalid-app-auth-relations",
+            Self::AppUnbindPartner => "app-unbind-partner",
+            Self::AppInvalidOid => "app-invalid-oid",
+            Self::ExceedApiBalance => "exceed-api-balance",
+            Self::InnerAppNoAccess => "inner-app-no-access",
+            Self::InvalidInnerInvokeScene => "invalid-inner-invoke-scene",
+            Self::InvalidAppApiFieldConfig => "invalid-app-api-field-config",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "ACQ.SYSTEM_ERROR" => ::std::option::Option::Some(Self::AcqSystemError),
+            "ACQ.INVALID_PARAMETER" => {
+                ::std::option::Option::Some(Self::AcqInvalidParameter)
+            }
+            "ACQ.ACCESS_FORBIDDEN" => {
+                ::std::option::Option::Some(Self::AcqAccessForbidden)
+            }
+            "ACQ.EXIST_FORBIDDEN_WORD" => {
+                ::std::option::Option::Some(Self::AcqExistForbiddenWord)
+            }
+            "ACQ.PARTNER_ERROR" => ::std::option::Option::Some(Self::AcqPartnerError),
+            "ACQ.TOTAL_FEE_EXCEED" => {
+                ::std::option::Option::Some(Self::AcqTotalFeeExceed)
+            }
+            "ACQ.CONTEXT_INCONSISTENT" => {
+                ::std::option::Option::Some(Self::AcqContextInconsistent)
+            }
+            "ACQ.TRADE_HAS_SUCCESS" => {
+                ::std::option::Option::Some(Self::AcqTradeHasSuccess)
+            }
+            "ACQ.TRADE_HAS_CLOSE" => ::std::option::Option::Some(Self::AcqTradeHasClose),
+            "ACQ.BUYER_SELLER_EQUAL" => {
+                ::std::option::Option::Some(Self::AcqBuyerSellerEqual)
+            }
+            "ACQ.TRADE_BUYER_NOT_MATCH" => {
+                ::std::option::Option::Some(Self::AcqTradeBuyerNotMatch)
+            }
+            "ACQ.BUYER_ENABLE_STATUS_FORBID" => {
+                ::std::option::Option::Some(Self::AcqBuyerEnableStatusForbid)
+            }
+            "ACQ.BUYER_PAYMENT_AMOUNT_DAY_LIMIT_ERROR" => {
+                ::std::option::Option::Some(Self::AcqBuyerPaymentAmountDayLimitError)
+            }
+            "ACQ.BEYOND_PAY_RESTRICTION" => {
+                ::std::option::Option::Some(Self::AcqBeyondPayRestriction)
+            }
+            "ACQ.BEYOND_PER_RECEIPT_RESTRICTION" => {
+                ::std::option::Option::Some(Self::AcqBeyondPerReceiptRestriction)
+            }
+            "ACQ.BUYER_PAYMENT_AMOUNT_MONTH_LIMIT_ERROR" => {
+                ::std::option::Option::Some(Self::AcqBuyerPaymentAmountMonthLimitError)
+            }
+            "ACQ.SELLER_BEEN_BLOCKED" => {
+                ::std::option::Option::Some(Self::AcqSellerBeenBlocked)
+            }
+            "ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqErrorBuyerCertifyLevelLimit)
+            }
+            "ACQ.INVALID_STORE_ID" => {
+                ::std::option::Option::Some(Self::AcqInvalidStoreId)
+            }
+            "ACQ.APPLY_PC_MERCHANT_CODE_ERROR" => {
+                ::std::option::Option::Some(Self::AcqApplyPcMerchantCodeError)
+            }
+            "ACQ.SECONDARY_MERCHANT_STATUS_ERROR" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantStatusError)
+            }
+            "ACQ.BEYOND_PER_RECEIPT_DAY_RESTRICTION" => {
+                ::std::option::Option::Some(Self::AcqBeyondPerReceiptDayRestriction)
+            }
+            "ACQ.BEYOND_PER_RECEIPT_SINGLE_RESTRICTION" => {
+                ::std::option::Option::Some(Self::AcqBeyondPerReceiptSingleRestriction)
+            }
+            "ACQ.TRADE_SETTLE_ERROR" => {
+                ::std::option::Option::Some(Self::AcqTradeSettleError)
+            }
+            "ACQ.SECONDARY_MERCHANT_ID_INVALID" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantIdInvalid)
+            }
+            "ACQ.SECONDARY_MERCHANT_ISV_PUNISH_INDIRECT" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantIsvPunishIndirect)
+            }
+            "ACQ.SELLER_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqSellerNotExist)
+            }
+            "ACQ.SECONDARY_MERCHANT_ALIPAY_ACCOUNT_INVALID" => {
+                ::std::option::Option::Some(
+                    Self::AcqSecondaryMerchantAlipayAccountInvalid,
+                )
+            }
+            "ACQ.INVALID_RECEIVE_ACCOUNT" => {
+                ::std::option::Option::Some(Self::AcqInvalidReceiveAccount)
+            }
+            "ACQ.SECONDARY_MERCHANT_ID_BLANK" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantIdBlank)
+            }
+            "ACQ.NOW_TIME_AFTER_EXPIRE_TIME_ERROR" => {
+                ::std::option::Option::Some(Self::AcqNowTimeAfterExpireTimeError)
+            }
+            "ACQ.SECONDARY_MERCHANT_NOT_MATCH" => {
+                ::std::option::Option::Some(Self::AcqSecondaryMerchantNotMatch)
+            }
+            "ACQ.BUYER_NOT_EXIST" => ::std::option::Option::Some(Self::AcqBuyerNotExist),
+            "ACQ.SUB_GOODS_SIZE_MAX_COUNT" => {
+                ::std::option::Option::Some(Self::AcqSubGoodsSizeMaxCount)
+            }
+            "ACQ.DEFAULT_SETTLE_RULE_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqDefaultSettleRuleNotExist)
+            }
+            "ACQ.MERCHANT_PERM_RECEIPT_SUSPEND_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqMerchantPermReceiptSuspendLimit)
+            }
+            "ACQ.MERCHANT_PERM_RECEIPT_SINGLE_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqMerchantPermReceiptSingleLimit)
+            }
+            "ACQ.MERCHANT_PERM_RECEIPT_DAY_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqMerchantPermReceiptDayLimit)
+            }
+            "ACQ.RISK_MERCHANT_IP_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqRiskMerchantIpNotExist)
+            }
+            "ACQ.MERCHANT_STATUS_NOT_NORMAL" => {
+                ::std::option::Option::Some(Self::AcqMerchantStatusNotNormal)
+            }
+            "invalid-parameter" => ::std::option::Option::Some(Self::InvalidParameter),
+            "upload-fail" => ::std::option::Option::Some(Self::UploadFail),
+            "invalid-file-extension" => {
+                ::std::option::Option::Some(Self::InvalidFileExtension)
+            }
+            "invalid-file-size" => ::std::option::Option::Some(Self::InvalidFileSize),
+            "file-check-fail" => ::std::option::Option::Some(Self::FileCheckFail),
+            "app-call-limited" => ::std::option::Option::Some(Self::AppCallLimited),
+            "method-call-limited" => ::std::option::Option::Some(Self::MethodCallLimited),
+            "insufficient-isv-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientIsvPermissions)
+            }
+            "illegal-client-ip" => ::std::option::Option::Some(Self::IllegalClientIp),
+            "insufficient-user-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientUserPermissions)
+            }
+            "self-invoke-forbidden" => {
+                ::std::option::Option::Some(Self::SelfInvokeForbidden)
+            }
+            "app-auth-invoke-limit" => {
+                ::std::option::Option::Some(Self::AppAuthInvokeLimit)
+            }
+            "app-api-punished" => ::std::option::Option::Some(Self::AppApiPunished),
+            "missing-method" => ::std::option::Option::Some(Self::MissingMethod),
+            "missing-platform" => ::std::option::Option::Some(Self::MissingPlatform),
+            "invalid-platform" => ::std::option::Option::Some(Self::InvalidPlatform),
+            "invalid-method" => ::std::option::Option::Some(Self::InvalidMethod),
+            "forbidden-api" => ::std::option::Option::Some(Self::ForbiddenApi),
+            "invalid-format" => ::std::option::Option::Some(Self::InvalidFormat),
+            "missing-signature" => ::std::option::Option::Some(Self::MissingSignature),
+            "missing-app-access-token" => {
+                ::std::option::Option::Some(Self::MissingAppAccessToken)
+            }
+            "missing-signature-type" => {
+                ::std::option::Option::Some(Self::MissingSignatureType)
+            }
+            "missing-default-signature-type" => {
+                ::std::option::Option::Some(Self::MissingDefaultSignatureType)
+            }
+            "missing-signature-key" => {
+                ::std::option::Option::Some(Self::MissingSignatureKey)
+            }
+            "invalid-signature-type" => {
+                ::std::option::Option::Some(Self::InvalidSignatureType)
+            }
+            "invalid-signature-type-said-interface" => {
+                ::std::option::Option::Some(Self::InvalidSignatureTypeSaidInterface)
+            }
+            "invalid-signature" => ::std::option::Option::Some(Self::InvalidSignature),
+            "unsupported-expired-app-key-sign" => {
+                ::std::option::Option::Some(Self::UnsupportedExpiredAppKeySign)
+            }
+            "app-key-security-risk, app-cert-expired" => {
+                ::std::option::Option::Some(Self::AppKeySecurityRiskAppCertExpired)
+            }
+            "app-cert-not-exist" => ::std::option::Option::Some(Self::AppCertNotExist),
+            "alipay-cert-not-exist" => {
+                ::std::option::Option::Some(Self::AlipayCertNotExist)
+            }
+            "missing-app-cert-sn" => ::std::option::Option::Some(Self::MissingAppCertSn),
+            "missing-alipay-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayCertSn)
+            }
+            "missing-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayRootCertSn)
+            }
+            "invalid-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::InvalidAlipayRootCertSn)
+            }
+            "invalid-request-data" => {
+                ::std::option::Option::Some(Self::InvalidRequestData)
+            }
+            "invalid-response-data" => {
+                ::std::option::Option::Some(Self::InvalidResponseData)
+            }
+            "missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::MissingEncryptType)
+            }
+            "missing-encrypt-key" => ::std::option::Option::Some(Self::MissingEncryptKey),
+            "invalid-encrypt-type" => {
+                ::std::option::Option::Some(Self::InvalidEncryptType)
+            }
+            "invalid-encrypt" => ::std::option::Option::Some(Self::InvalidEncrypt),
+            "missing-session" => ::std::option::Option::Some(Self::MissingSession),
+            "missing-app-id" => ::std::option::Option::Some(Self::MissingAppId),
+            "invalid-app-id" => ::std::option::Option::Some(Self::InvalidAppId),
+            "missing-timestamp" => ::std::option::Option::Some(Self::MissingTimestamp),
+            "invalid-timestamp" => ::std::option::Option::Some(Self::InvalidTimestamp),
+            "illegal-timestamp" => ::std::option::Option::Some(Self::IllegalTimestamp),
+            "missing-version" => ::std::option::Option::Some(Self::MissingVersion),
+            "invalid-version" => ::std::option::Option::Some(Self::InvalidVersion),
+            "unsupported-version" => {
+                ::std::option::Option::Some(Self::UnsupportedVersion)
+            }
+            "invalid-encoding" => ::std::option::Option::Some(Self::InvalidEncoding),
+            "invalid-charset" => ::std::option::Option::Some(Self::InvalidCharset),
+            "invalid-digest-type" => ::std::option::Option::Some(Self::InvalidDigestType),
+            "invalid-digest" => ::std::option::Option::Some(Self::InvalidDigest),
+            "invalid-app-state" => ::std::option::Option::Some(Self::InvalidAppState),
+            "invalid-subscribe-relations" => {
+                ::std::option::Option::Some(Self::InvalidSubscribeRelations)
+            }
+            "invalid-auth-token" => ::std::option::Option::Some(Self::InvalidAuthToken),
+            "auth-token-time-out" => ::std::option::Option::Some(Self::AuthTokenTimeOut),
+            "invalid-app-auth-token" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthToken)
+            }
+            "invalid-app-auth-token-no-api" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthTokenNoApi)
+            }
+            "app-auth-token-time-out" => {
+                ::std::option::Option::Some(Self::AppAuthTokenTimeOut)
+            }
+            "not-support-app-auth" => {
+                ::std::option::Option::Some(Self::NotSupportAppAuth)
+            }
+            "access-data-time-out" => {
+                ::std::option::Option::Some(Self::AccessDataTimeOut)
+            }
+            "unsupport-operation" => {
+                ::std::option::Option::Some(Self::UnsupportOperation)
+            }
+            "openid-error" => ::std::option::Option::Some(Self::OpenidError),
+            "unknow-error" => ::std::option::Option::Some(Self::UnknowError),
+            "invalid-app-method" => ::std::option::Option::Some(Self::InvalidAppMethod),
+            "missing-app-uid" => ::std::option::Option::Some(Self::MissingAppUid),
+            "illegal-json" => ::std::option::Option::Some(Self::IllegalJson),
+            "illegal-card-no" => ::std::option::Option::Some(Self::IllegalCardNo),
+            "invalid-partnerid" => ::std::option::Option::Some(Self::InvalidPartnerid),
+            "no-product-reg-by-partner" => {
+                ::std::option::Option::Some(Self::NoProductRegByPartner)
+            }
+            "decryption-error" => ::std::option::Option::Some(Self::DecryptionError),
+            "decryption-error-missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorMissingEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-key" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptKey)
+            }
+            "decryption-error-unknown" => {
+                ::std::option::Option::Some(Self::DecryptionErrorUnknown)
+            }
+            "missing-signature-config" => {
+                ::std::option::Option::Some(Self::MissingSignatureConfig)
+            }
+            "sevice-not-been-subscribed-to" => {
+                ::std::option::Option::Some(Self::SeviceNotBeenSubscribedTo)
+            }
+            "unknown-sub-code" => ::std::option::Option::Some(Self::UnknownSubCode),
+            "suspected-attack" => ::std::option::Option::Some(Self::SuspectedAttack),
+            "invalid-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAuthRelations)
+            }
+            "invalid-product" => ::std::option::Option::Some(Self::InvalidProduct),
+            "method-forbidden-batch-invoke" => {
+                ::std::option::Option::Some(Self::MethodForbiddenBatchInvoke)
+            }
+            "exist-blank-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistBlankSubRequestId)
+            }
+            "exist-repeated-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistRepeatedSubRequestId)
+            }
+            "invalid-app-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthRelations)
+            }
+            "app-unbind-partner" => ::std::option::Option::Some(Self::AppUnbindPartner),
+            "app-invalid-oid" => ::std::option::Option::Some(Self::AppInvalidOid),
+            "exceed-api-balance" => ::std::option::Option::Some(Self::ExceedApiBalance),
+            "inner-app-no-access" => ::std::option::Option::Some(Self::InnerAppNoAccess),
+            "invalid-inner-invoke-scene" => {
+                ::std::option::Option::Some(Self::InvalidInnerInvokeScene)
+            }
+            "invalid-app-api-field-config" => {
+                ::std::option::Option::Some(Self::InvalidAppApiFieldConfig)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradePrecreateErrorCode {
+    fn from(value: &str) -> Self {
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradePrecreateErrorCode {
+    fn from(value: ::std::string::String) -> Self {
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradePrecreateErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradePrecreateErrorCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradePrecreateErrorCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl AlipayTradePrecreateErrorCode {
+    /// The business error code of `error` when Alipay answered with a service error
+    /// carrying one (v3 `code`, v2 `sub_code`); `None` for any other error.
+    pub fn of(error: &::alipay_runtime::Error) -> ::std::option::Option<Self> {
+        error.service()?.business_code().map(Self::from)
+    }
+}
 /// 统一收单交易查询: request of `alipay.trade.query`.
 ///
 /// Served on v3 `POST /v3/alipay/trade/query` and v2 `gateway.do`; read-only.
@@ -2935,6 +6881,570 @@ pub static ALIPAY_TRADE_QUERY: ::alipay_runtime::Operation = ::alipay_runtime::O
         body: ::alipay_runtime::V3Body::Json,
     }),
 };
+/// Business error codes of `alipay.trade.query`: the v3 `code` or the v2 `sub_code` of a service error.
+///
+/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeQueryErrorCode {
+    /// `ACQ.SYSTEM_ERROR`
+    AcqSystemError,
+    /// `ACQ.INVALID_PARAMETER`
+    AcqInvalidParameter,
+    /// `ACQ.TRADE_NOT_EXIST`
+    AcqTradeNotExist,
+    /// `ACQ.ENTERPRISE_PAY_BIZ_ERROR`
+    AcqEnterprisePayBizError,
+    /// `invalid-parameter`
+    InvalidParameter,
+    /// `upload-fail`
+    UploadFail,
+    /// `invalid-file-extension`
+    InvalidFileExtension,
+    /// `invalid-file-size`
+    InvalidFileSize,
+    /// `file-check-fail`
+    FileCheckFail,
+    /// `app-call-limited`
+    AppCallLimited,
+    /// `method-call-limited`
+    MethodCallLimited,
+    /// `insufficient-isv-permissions`
+    InsufficientIsvPermissions,
+    /// `illegal-client-ip`
+    IllegalClientIp,
+    /// `insufficient-user-permissions`
+    InsufficientUserPermissions,
+    /// `self-invoke-forbidden`
+    SelfInvokeForbidden,
+    /// `app-auth-invoke-limit`
+    AppAuthInvokeLimit,
+    /// `app-api-punished`
+    AppApiPunished,
+    /// `missing-method`
+    MissingMethod,
+    /// `missing-platform`
+    MissingPlatform,
+    /// `invalid-platform`
+    InvalidPlatform,
+    /// `invalid-method`
+    InvalidMethod,
+    /// `forbidden-api`
+    ForbiddenApi,
+    /// `invalid-format`
+    InvalidFormat,
+    /// `missing-signature`
+    MissingSignature,
+    /// `missing-app-access-token`
+    MissingAppAccessToken,
+    /// `missing-signature-type`
+    MissingSignatureType,
+    /// `missing-default-signature-type`
+    MissingDefaultSignatureType,
+    /// `missing-signature-key`
+    MissingSignatureKey,
+    /// `invalid-signature-type`
+    InvalidSignatureType,
+    /// `invalid-signature-type-said-interface`
+    InvalidSignatureTypeSaidInterface,
+    /// `invalid-signature`
+    InvalidSignature,
+    /// `unsupported-expired-app-key-sign`
+    UnsupportedExpiredAppKeySign,
+    /// `app-key-security-risk, app-cert-expired`
+    AppKeySecurityRiskAppCertExpired,
+    /// `app-cert-not-exist`
+    AppCertNotExist,
+    /// `alipay-cert-not-exist`
+    AlipayCertNotExist,
+    /// `missing-app-cert-sn`
+    MissingAppCertSn,
+    /// `missing-alipay-cert-sn`
+    MissingAlipayCertSn,
+    /// `missing-alipay-root-cert-sn`
+    MissingAlipayRootCertSn,
+    /// `invalid-alipay-root-cert-sn`
+    InvalidAlipayRootCertSn,
+    /// `invalid-request-data`
+    InvalidRequestData,
+    /// `invalid-response-data`
+    InvalidResponseData,
+    /// `missing-encrypt-type`
+    MissingEncryptType,
+    /// `missing-encrypt-key`
+    MissingEncryptKey,
+    /// `invalid-encrypt-type`
+    InvalidEncryptType,
+    /// `invalid-encrypt`
+    InvalidEncrypt,
+    /// `missing-session`
+    MissingSession,
+    /// `missing-app-id`
+    MissingAppId,
+    /// `invalid-app-id`
+    InvalidAppId,
+    /// `missing-timestamp`
+    MissingTimestamp,
+    /// `invalid-timestamp`
+    InvalidTimestamp,
+    /// `illegal-timestamp`
+    IllegalTimestamp,
+    /// `missing-version`
+    MissingVersion,
+    /// `invalid-version`
+    InvalidVersion,
+    /// `unsupported-version`
+    UnsupportedVersion,
+    /// `invalid-encoding`
+    InvalidEncoding,
+    /// `invalid-charset`
+    InvalidCharset,
+    /// `invalid-digest-type`
+    InvalidDigestType,
+    /// `invalid-digest`
+    InvalidDigest,
+    /// `invalid-app-state`
+    InvalidAppState,
+    /// `invalid-subscribe-relations`
+    InvalidSubscribeRelations,
+    /// `invalid-auth-token`
+    InvalidAuthToken,
+    /// `auth-token-time-out`
+    AuthTokenTimeOut,
+    /// `invalid-app-auth-token`
+    InvalidAppAuthToken,
+    /// `invalid-app-auth-token-no-api`
+    InvalidAppAuthTokenNoApi,
+    /// `app-auth-token-time-out`
+    AppAuthTokenTimeOut,
+    /// `not-support-app-auth`
+    NotSupportAppAuth,
+    /// `access-data-time-out`
+    AccessDataTimeOut,
+    /// `unsupport-operation`
+    UnsupportOperation,
+    /// `openid-error`
+    OpenidError,
+    /// `unknow-error`
+    UnknowError,
+    /// `invalid-app-method`
+    InvalidAppMethod,
+    /// `missing-app-uid`
+    MissingAppUid,
+    /// `illegal-json`
+    IllegalJson,
+    /// `illegal-card-no`
+    IllegalCardNo,
+    /// `invalid-partnerid`
+    InvalidPartnerid,
+    /// `no-product-reg-by-partner`
+    NoProductRegByPartner,
+    /// `decryption-error`
+    DecryptionError,
+    /// `decryption-error-missing-encrypt-type`
+    DecryptionErrorMissingEncryptType,
+    /// `decryption-error-not-valid-encrypt-type`
+    DecryptionErrorNotValidEncryptType,
+    /// `decryption-error-not-valid-encrypt-key`
+    DecryptionErrorNotValidEncryptKey,
+    /// `decryption-error-unknown`
+    DecryptionErrorUnknown,
+    /// `missing-signature-config`
+    MissingSignatureConfig,
+    /// `sevice-not-been-subscribed-to`
+    SeviceNotBeenSubscribedTo,
+    /// `unknown-sub-code`
+    UnknownSubCode,
+    /// `suspected-attack`
+    SuspectedAttack,
+    /// `invalid-auth-relations`
+    InvalidAuthRelations,
+    /// `invalid-product`
+    InvalidProduct,
+    /// `method-forbidden-batch-invoke`
+    MethodForbiddenBatchInvoke,
+    /// `exist-blank-sub-request-id`
+    ExistBlankSubRequestId,
+    /// `exist-repeated-sub-request-id`
+    ExistRepeatedSubRequestId,
+    /// `invalid-app-auth-relations`
+    InvalidAppAuthRelations,
+    /// `app-unbind-partner`
+    AppUnbindPartner,
+    /// `app-invalid-oid`
+    AppInvalidOid,
+    /// `exceed-api-balance`
+    ExceedApiBalance,
+    /// `inner-app-no-access`
+    InnerAppNoAccess,
+    /// `invalid-inner-invoke-scene`
+    InvalidInnerInvokeScene,
+    /// `invalid-app-api-field-config`
+    InvalidAppApiFieldConfig,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeQueryErrorCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AcqSystemError => "ACQ.SYSTEM_ERROR",
+            Self::AcqInvalidParameter => "ACQ.INVALID_PARAMETER",
+            Self::AcqTradeNotExist => "ACQ.TRADE_NOT_EXIST",
+            Self::AcqEnterprisePayBizError => "ACQ.ENTERPRISE_PAY_BIZ_ERROR",
+            Self::InvalidParameter => "invalid-parameter",
+            Self::UploadFail => "upload-fail",
+            Self::InvalidFileExtension => "invalid-file-extension",
+            Self::InvalidFileSize => "invalid-file-size",
+            Self::FileCheckFail => "file-check-fail",
+            Self::AppCallLimited => "app-call-limited",
+            Self::MethodCallLimited => "method-call-limited",
+            Self::InsufficientIsvPermissions => "insufficient-isv-permissions",
+            Self::IllegalClientIp => "illegal-client-ip",
+            Self::InsufficientUserPermissions => "insufficient-user-permissions",
+            Self::SelfInvokeForbidden => "self-invoke-forbidden",
+            Self::AppAuthInvokeLimit => "app-auth-invoke-limit",
+            Self::AppApiPunished => "app-api-punished",
+            Self::MissingMethod => "missing-method",
+            Self::MissingPlatform => "missing-platform",
+            Self::InvalidPlatform => "invalid-platform",
+            Self::InvalidMethod => "invalid-method",
+            Self::ForbiddenApi => "forbidden-api",
+            Self::InvalidFormat => "invalid-format",
+            Self::MissingSignature => "missing-signature",
+            Self::MissingAppAccessToken => "missing-app-access-token",
+            Self::MissingSignatureType => "missing-signature-type",
+            Self::MissingDefaultSignatureType => "missing-default-signature-type",
+            Self::MissingSignatureKey => "missing-signature-key",
+            Self::InvalidSignatureType => "invalid-signature-type",
+            Self::InvalidSignatureTypeSaidInterface => {
+                "invalid-signature-type-said-interface"
+            }
+            Self::InvalidSignature => "invalid-signature",
+            Self::UnsupportedExpiredAppKeySign => "unsupported-expired-app-key-sign",
+            Self::AppKeySecurityRiskAppCertExpired => {
+                "app-key-security-risk, app-cert-expired"
+            }
+            Self::AppCertNotExist => "app-cert-not-exist",
+            Self::AlipayCertNotExist => "alipay-cert-not-exist",
+            Self::MissingAppCertSn => "missing-app-cert-sn",
+            Self::MissingAlipayCertSn => "missing-alipay-cert-sn",
+            Self::MissingAlipayRootCertSn => "missing-alipay-root-cert-sn",
+            Self::InvalidAlipayRootCertSn => "invalid-alipay-root-cert-sn",
+            Self::InvalidRequestData => "invalid-request-data",
+            Self::InvalidResponseData => "invalid-response-data",
+            Self::MissingEncryptType => "missing-encrypt-type",
+            Self::MissingEncryptKey => "missing-encrypt-key",
+            Self::InvalidEncryptType => "invalid-encrypt-type",
+            Self::InvalidEncrypt => "invalid-encrypt",
+            Self::MissingSession => "missing-session",
+            Self::MissingAppId => "missing-app-id",
+            Self::InvalidAppId => "invalid-app-id",
+            Self::MissingTimestamp => "missing-timestamp",
+            Self::InvalidTimestamp => "invalid-timestamp",
+            Self::IllegalTimestamp => "illegal-timestamp",
+            Self::MissingVersion => "missing-version",
+            Self::InvalidVersion => "invalid-version",
+            Self::UnsupportedVersion => "unsupported-version",
+            Self::InvalidEncoding => "invalid-encoding",
+            Self::InvalidCharset => "invalid-charset",
+            Self::InvalidDigestType => "invalid-digest-type",
+            Self::InvalidDigest => "invalid-digest",
+            Self::InvalidAppState => "invalid-app-state",
+            Self::InvalidSubscribeRelations => "invalid-subscribe-relations",
+            Self::InvalidAuthToken => "invalid-auth-token",
+            Self::AuthTokenTimeOut => "auth-token-time-out",
+            Self::InvalidAppAuthToken => "invalid-app-auth-token",
+            Self::InvalidAppAuthTokenNoApi => "invalid-app-auth-token-no-api",
+            Self::AppAuthTokenTimeOut => "app-auth-token-time-out",
+            Self::NotSupportAppAuth => "not-support-app-auth",
+            Self::AccessDataTimeOut => "access-data-time-out",
+            Self::UnsupportOperation => "unsupport-operation",
+            Self::OpenidError => "openid-error",
+            Self::UnknowError => "unknow-error",
+            Self::InvalidAppMethod => "invalid-app-method",
+            Self::MissingAppUid => "missing-app-uid",
+            Self::IllegalJson => "illegal-json",
+            Self::IllegalCardNo => "illegal-card-no",
+            Self::InvalidPartnerid => "invalid-partnerid",
+            Self::NoProductRegByPartner => "no-product-reg-by-partner",
+            Self::DecryptionError => "decryption-error",
+            Self::DecryptionErrorMissingEncryptType => {
+                "decryption-error-missing-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptType => {
+                "decryption-error-not-valid-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptKey => {
+                "decryption-error-not-valid-encrypt-key"
+            }
+            Self::DecryptionErrorUnknown => "decryption-error-unknown",
+            Self::MissingSignatureConfig => "missing-signature-config",
+            Self::SeviceNotBeenSubscribedTo => "sevice-not-been-subscribed-to",
+            Self::UnknownSubCode => "unknown-sub-code",
+            Self::SuspectedAttack => "suspected-attack",
+            Self::InvalidAuthRelations => "invalid-auth-relations",
+            Self::InvalidProduct => "invalid-product",
+            Self::MethodForbiddenBatchInvoke => "method-forbidden-batch-invoke",
+            Self::ExistBlankSubRequestId => "exist-blank-sub-request-id",
+            Self::ExistRepeatedSubRequestId => "exist-repeated-sub-request-id",
+            Self::InvalidAppAuthRelations => "invalid-app-auth-relations",
+            Self::AppUnbindPartner => "app-unbind-partner",
+            Self::AppInvalidOid => "app-invalid-oid",
+            Self::ExceedApiBalance => "exceed-api-balance",
+            Self::InnerAppNoAccess => "inner-app-no-access",
+            Self::InvalidInnerInvokeScene => "invalid-inner-invoke-scene",
+            Self::InvalidAppApiFieldConfig => "invalid-app-api-field-config",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "ACQ.SYSTEM_ERROR" => ::std::option::Option::Some(Self::AcqSystemError),
+            "ACQ.INVALID_PARAMETER" => {
+                ::std::option::Option::Some(Self::AcqInvalidParameter)
+            }
+            "ACQ.TRADE_NOT_EXIST" => ::std::option::Option::Some(Self::AcqTradeNotExist),
+            "ACQ.ENTERPRISE_PAY_BIZ_ERROR" => {
+                ::std::option::Option::Some(Self::AcqEnterprisePayBizError)
+            }
+            "invalid-parameter" => ::std::option::Option::Some(Self::InvalidParameter),
+            "upload-fail" => ::std::option::Option::Some(Self::UploadFail),
+            "invalid-file-extension" => {
+                ::std::option::Option::Some(Self::InvalidFileExtension)
+            }
+            "invalid-file-size" => ::std::option::Option::Some(Self::InvalidFileSize),
+            "file-check-fail" => ::std::option::Option::Some(Self::FileCheckFail),
+            "app-call-limited" => ::std::option::Option::Some(Self::AppCallLimited),
+            "method-call-limited" => ::std::option::Option::Some(Self::MethodCallLimited),
+            "insufficient-isv-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientIsvPermissions)
+            }
+            "illegal-client-ip" => ::std::option::Option::Some(Self::IllegalClientIp),
+            "insufficient-user-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientUserPermissions)
+            }
+            "self-invoke-forbidden" => {
+                ::std::option::Option::Some(Self::SelfInvokeForbidden)
+            }
+            "app-auth-invoke-limit" => {
+                ::std::option::Option::Some(Self::AppAuthInvokeLimit)
+            }
+            "app-api-punished" => ::std::option::Option::Some(Self::AppApiPunished),
+            "missing-method" => ::std::option::Option::Some(Self::MissingMethod),
+            "missing-platform" => ::std::option::Option::Some(Self::MissingPlatform),
+            "invalid-platform" => ::std::option::Option::Some(Self::InvalidPlatform),
+            "invalid-method" => ::std::option::Option::Some(Self::InvalidMethod),
+            "forbidden-api" => ::std::option::Option::Some(Self::ForbiddenApi),
+            "invalid-format" => ::std::option::Option::Some(Self::InvalidFormat),
+            "missing-signature" => ::std::option::Option::Some(Self::MissingSignature),
+            "missing-app-access-token" => {
+                ::std::option::Option::Some(Self::MissingAppAccessToken)
+            }
+            "missing-signature-type" => {
+                ::std::option::Option::Some(Self::MissingSignatureType)
+            }
+            "missing-default-signature-type" => {
+                ::std::option::Option::Some(Self::MissingDefaultSignatureType)
+            }
+            "missing-signature-key" => {
+                ::std::option::Option::Some(Self::MissingSignatureKey)
+            }
+            "invalid-signature-type" => {
+                ::std::option::Option::Some(Self::InvalidSignatureType)
+            }
+            "invalid-signature-type-said-interface" => {
+                ::std::option::Option::Some(Self::InvalidSignatureTypeSaidInterface)
+            }
+            "invalid-signature" => ::std::option::Option::Some(Self::InvalidSignature),
+            "unsupported-expired-app-key-sign" => {
+                ::std::option::Option::Some(Self::UnsupportedExpiredAppKeySign)
+            }
+            "app-key-security-risk, app-cert-expired" => {
+                ::std::option::Option::Some(Self::AppKeySecurityRiskAppCertExpired)
+            }
+            "app-cert-not-exist" => ::std::option::Option::Some(Self::AppCertNotExist),
+            "alipay-cert-not-exist" => {
+                ::std::option::Option::Some(Self::AlipayCertNotExist)
+            }
+            "missing-app-cert-sn" => ::std::option::Option::Some(Self::MissingAppCertSn),
+            "missing-alipay-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayCertSn)
+            }
+            "missing-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayRootCertSn)
+            }
+            "invalid-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::InvalidAlipayRootCertSn)
+            }
+            "invalid-request-data" => {
+                ::std::option::Option::Some(Self::InvalidRequestData)
+            }
+            "invalid-response-data" => {
+                ::std::option::Option::Some(Self::InvalidResponseData)
+            }
+            "missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::MissingEncryptType)
+            }
+            "missing-encrypt-key" => ::std::option::Option::Some(Self::MissingEncryptKey),
+            "invalid-encrypt-type" => {
+                ::std::option::Option::Some(Self::InvalidEncryptType)
+            }
+            "invalid-encrypt" => ::std::option::Option::Some(Self::InvalidEncrypt),
+            "missing-session" => ::std::option::Option::Some(Self::MissingSession),
+            "missing-app-id" => ::std::option::Option::Some(Self::MissingAppId),
+            "invalid-app-id" => ::std::option::Option::Some(Self::InvalidAppId),
+            "missing-timestamp" => ::std::option::Option::Some(Self::MissingTimestamp),
+            "invalid-timestamp" => ::std::option::Option::Some(Self::InvalidTimestamp),
+            "illegal-timestamp" => ::std::option::Option::Some(Self::IllegalTimestamp),
+            "missing-version" => ::std::option::Option::Some(Self::MissingVersion),
+            "invalid-version" => ::std::option::Option::Some(Self::InvalidVersion),
+            "unsupported-version" => {
+                ::std::option::Option::Some(Self::UnsupportedVersion)
+            }
+            "invalid-encoding" => ::std::option::Option::Some(Self::InvalidEncoding),
+            "invalid-charset" => ::std::option::Option::Some(Self::InvalidCharset),
+            "invalid-digest-type" => ::std::option::Option::Some(Self::InvalidDigestType),
+            "invalid-digest" => ::std::option::Option::Some(Self::InvalidDigest),
+            "invalid-app-state" => ::std::option::Option::Some(Self::InvalidAppState),
+            "invalid-subscribe-relations" => {
+                ::std::option::Option::Some(Self::InvalidSubscribeRelations)
+            }
+            "invalid-auth-token" => ::std::option::Option::Some(Self::InvalidAuthToken),
+            "auth-token-time-out" => ::std::option::Option::Some(Self::AuthTokenTimeOut),
+            "invalid-app-auth-token" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthToken)
+            }
+            "invalid-app-auth-token-no-api" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthTokenNoApi)
+            }
+            "app-auth-token-time-out" => {
+                ::std::option::Option::Some(Self::AppAuthTokenTimeOut)
+            }
+            "not-support-app-auth" => {
+                ::std::option::Option::Some(Self::NotSupportAppAuth)
+            }
+            "access-data-time-out" => {
+                ::std::option::Option::Some(Self::AccessDataTimeOut)
+            }
+            "unsupport-operation" => {
+                ::std::option::Option::Some(Self::UnsupportOperation)
+            }
+            "openid-error" => ::std::option::Option::Some(Self::OpenidError),
+            "unknow-error" => ::std::option::Option::Some(Self::UnknowError),
+            "invalid-app-method" => ::std::option::Option::Some(Self::InvalidAppMethod),
+            "missing-app-uid" => ::std::option::Option::Some(Self::MissingAppUid),
+            "illegal-json" => ::std::option::Option::Some(Self::IllegalJson),
+            "illegal-card-no" => ::std::option::Option::Some(Self::IllegalCardNo),
+            "invalid-partnerid" => ::std::option::Option::Some(Self::InvalidPartnerid),
+            "no-product-reg-by-partner" => {
+                ::std::option::Option::Some(Self::NoProductRegByPartner)
+            }
+            "decryption-error" => ::std::option::Option::Some(Self::DecryptionError),
+            "decryption-error-missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorMissingEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-key" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptKey)
+            }
+            "decryption-error-unknown" => {
+                ::std::option::Option::Some(Self::DecryptionErrorUnknown)
+            }
+            "missing-signature-config" => {
+                ::std::option::Option::Some(Self::MissingSignatureConfig)
+            }
+            "sevice-not-been-subscribed-to" => {
+                ::std::option::Option::Some(Self::SeviceNotBeenSubscribedTo)
+            }
+            "unknown-sub-code" => ::std::option::Option::Some(Self::UnknownSubCode),
+            "suspected-attack" => ::std::option::Option::Some(Self::SuspectedAttack),
+            "invalid-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAuthRelations)
+            }
+            "invalid-product" => ::std::option::Option::Some(Self::InvalidProduct),
+            "method-forbidden-batch-invoke" => {
+                ::std::option::Option::Some(Self::MethodForbiddenBatchInvoke)
+            }
+            "exist-blank-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistBlankSubRequestId)
+            }
+            "exist-repeated-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistRepeatedSubRequestId)
+            }
+            "invalid-app-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthRelations)
+            }
+            "app-unbind-partner" => ::std::option::Option::Some(Self::AppUnbindPartner),
+            "app-invalid-oid" => ::std::option::Option::Some(Self::AppInvalidOid),
+            "exceed-api-balance" => ::std::option::Option::Some(Self::ExceedApiBalance),
+            "inner-app-no-access" => ::std::option::Option::Some(Self::InnerAppNoAccess),
+            "invalid-inner-invoke-scene" => {
+                ::std::option::Option::Some(Self::InvalidInnerInvokeScene)
+            }
+            "invalid-app-api-field-config" => {
+                ::std::option::Option::Some(Self::InvalidAppApiFieldConfig)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeQueryErrorCode {
+    fn from(value: &str) -> Self {
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradeQueryErrorCode {
+    fn from(value: ::std::string::String) -> Self {
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeQueryErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeQueryErrorCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeQueryErrorCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl AlipayTradeQueryErrorCode {
+    /// The business error code of `error` when Alipay answered with a service error
+    /// carrying one (v3 `code`, v2 `sub_code`); `None` for any other error.
+    pub fn of(error: &::alipay_runtime::Error) -> ::std::option::Option<Self> {
+        error.service()?.business_code().map(Self::from)
+    }
+}
 /// 统一收单交易退款接口: request of `alipay.trade.refund`.
 ///
 /// Served on v3 `POST /v3/alipay/trade/refund` and v2 `gateway.do`; mutating, idempotent by `out_request_no` (retried only when it is set).
@@ -3269,6 +7779,732 @@ pub static ALIPAY_TRADE_REFUND: ::alipay_runtime::Operation = ::alipay_runtime::
         body: ::alipay_runtime::V3Body::Json,
     }),
 };
+/// Business error codes of `alipay.trade.refund`: the v3 `code` or the v2 `sub_code` of a service error.
+///
+/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum AlipayTradeRefundErrorCode {
+    /// `ACQ.SYSTEM_ERROR`
+    AcqSystemError,
+    /// `ACQ.INVALID_PARAMETER`
+    AcqInvalidParameter,
+    /// `ACQ.SELLER_BALANCE_NOT_ENOUGH`
+    AcqSellerBalanceNotEnough,
+    /// `ACQ.REFUND_AMT_NOT_EQUAL_TOTAL`
+    AcqRefundAmtNotEqualTotal,
+    /// `ACQ.REASON_TRADE_BEEN_FREEZEN`
+    AcqReasonTradeBeenFreezen,
+    /// `ACQ.TRADE_NOT_EXIST`
+    AcqTradeNotExist,
+    /// `ACQ.TRADE_HAS_FINISHED`
+    AcqTradeHasFinished,
+    /// `ACQ.TRADE_STATUS_ERROR`
+    AcqTradeStatusError,
+    /// `ACQ.DISCORDANT_REPEAT_REQUEST`
+    AcqDiscordantRepeatRequest,
+    /// `ACQ.REASON_TRADE_REFUND_FEE_ERR`
+    AcqReasonTradeRefundFeeErr,
+    /// `ACQ.TRADE_NOT_ALLOW_REFUND`
+    AcqTradeNotAllowRefund,
+    /// `ACQ.REFUND_FEE_ERROR`
+    AcqRefundFeeError,
+    /// `ACQ.TRADE_HAS_CLOSE`
+    AcqTradeHasClose,
+    /// `ACQ.BUYER_NOT_EXIST`
+    AcqBuyerNotExist,
+    /// `ACQ.BUYER_ENABLE_STATUS_FORBID`
+    AcqBuyerEnableStatusForbid,
+    /// `ACQ.REASON_TRADE_STATUS_INVALID`
+    AcqReasonTradeStatusInvalid,
+    /// `ACQ.NOT_ALLOW_PARTIAL_REFUND`
+    AcqNotAllowPartialRefund,
+    /// `ACQ.ONLINE_TRADE_VOUCHER_NOT_ALLOW_REFUND`
+    AcqOnlineTradeVoucherNotAllowRefund,
+    /// `ACQ.BUYER_ERROR`
+    AcqBuyerError,
+    /// `ACQ.CURRENCY_NOT_SUPPORT`
+    AcqCurrencyNotSupport,
+    /// `ACQ.ALLOC_AMOUNT_VALIDATE_ERROR`
+    AcqAllocAmountValidateError,
+    /// `ACQ.USER_NOT_MATCH_ERR`
+    AcqUserNotMatchErr,
+    /// `ACQ.TRADE_SETTLE_ERROR`
+    AcqTradeSettleError,
+    /// `ACQ.REFUND_CHARGE_ERROR`
+    AcqRefundChargeError,
+    /// `ACQ.ENTERPRISE_PAY_BIZ_ERROR`
+    AcqEnterprisePayBizError,
+    /// `ACQ.OVERDRAFT_ASSIGN_ACCOUNT_INVALID`
+    AcqOverdraftAssignAccountInvalid,
+    /// `ACQ.OVERDRAFT_AGREEMENT_NOT_MATCH`
+    AcqOverdraftAgreementNotMatch,
+    /// `ACQ.REFUND_ACCOUNT_NOT_EXIST`
+    AcqRefundAccountNotExist,
+    /// `ACQ.CUSTOMER_VALIDATE_ERROR`
+    AcqCustomerValidateError,
+    /// `ACQ.REFUND_ROYALTY_PAYEE_ACCOUNT_NOT_EXIST`
+    AcqRefundRoyaltyPayeeAccountNotExist,
+    /// `ACQ.REFUNDALLOC_UNAUTH_LIMIT`
+    AcqRefundallocUnauthLimit,
+    /// `invalid-parameter`
+    InvalidParameter,
+    /// `upload-fail`
+    UploadFail,
+    /// `invalid-file-extension`
+    InvalidFileExtension,
+    /// `invalid-file-size`
+    InvalidFileSize,
+    /// `file-check-fail`
+    FileCheckFail,
+    /// `app-call-limited`
+    AppCallLimited,
+    /// `method-call-limited`
+    MethodCallLimited,
+    /// `insufficient-isv-permissions`
+    InsufficientIsvPermissions,
+    /// `illegal-client-ip`
+    IllegalClientIp,
+    /// `insufficient-user-permissions`
+    InsufficientUserPermissions,
+    /// `self-invoke-forbidden`
+    SelfInvokeForbidden,
+    /// `app-auth-invoke-limit`
+    AppAuthInvokeLimit,
+    /// `app-api-punished`
+    AppApiPunished,
+    /// `missing-method`
+    MissingMethod,
+    /// `missing-platform`
+    MissingPlatform,
+    /// `invalid-platform`
+    InvalidPlatform,
+    /// `invalid-method`
+    InvalidMethod,
+    /// `forbidden-api`
+    ForbiddenApi,
+    /// `invalid-format`
+    InvalidFormat,
+    /// `missing-signature`
+    MissingSignature,
+    /// `missing-app-access-token`
+    MissingAppAccessToken,
+    /// `missing-signature-type`
+    MissingSignatureType,
+    /// `missing-default-signature-type`
+    MissingDefaultSignatureType,
+    /// `missing-signature-key`
+    MissingSignatureKey,
+    /// `invalid-signature-type`
+    InvalidSignatureType,
+    /// `invalid-signature-type-said-interface`
+    InvalidSignatureTypeSaidInterface,
+    /// `invalid-signature`
+    InvalidSignature,
+    /// `unsupported-expired-app-key-sign`
+    UnsupportedExpiredAppKeySign,
+    /// `app-key-security-risk, app-cert-expired`
+    AppKeySecurityRiskAppCertExpired,
+    /// `app-cert-not-exist`
+    AppCertNotExist,
+    /// `alipay-cert-not-exist`
+    AlipayCertNotExist,
+    /// `missing-app-cert-sn`
+    MissingAppCertSn,
+    /// `missing-alipay-cert-sn`
+    MissingAlipayCertSn,
+    /// `missing-alipay-root-cert-sn`
+    MissingAlipayRootCertSn,
+    /// `invalid-alipay-root-cert-sn`
+    InvalidAlipayRootCertSn,
+    /// `invalid-request-data`
+    InvalidRequestData,
+    /// `invalid-response-data`
+    InvalidResponseData,
+    /// `missing-encrypt-type`
+    MissingEncryptType,
+    /// `missing-encrypt-key`
+    MissingEncryptKey,
+    /// `invalid-encrypt-type`
+    InvalidEncryptType,
+    /// `invalid-encrypt`
+    InvalidEncrypt,
+    /// `missing-session`
+    MissingSession,
+    /// `missing-app-id`
+    MissingAppId,
+    /// `invalid-app-id`
+    InvalidAppId,
+    /// `missing-timestamp`
+    MissingTimestamp,
+    /// `invalid-timestamp`
+    InvalidTimestamp,
+    /// `illegal-timestamp`
+    IllegalTimestamp,
+    /// `missing-version`
+    MissingVersion,
+    /// `invalid-version`
+    InvalidVersion,
+    /// `unsupported-version`
+    UnsupportedVersion,
+    /// `invalid-encoding`
+    InvalidEncoding,
+    /// `invalid-charset`
+    InvalidCharset,
+    /// `invalid-digest-type`
+    InvalidDigestType,
+    /// `invalid-digest`
+    InvalidDigest,
+    /// `invalid-app-state`
+    InvalidAppState,
+    /// `invalid-subscribe-relations`
+    InvalidSubscribeRelations,
+    /// `invalid-auth-token`
+    InvalidAuthToken,
+    /// `auth-token-time-out`
+    AuthTokenTimeOut,
+    /// `invalid-app-auth-token`
+    InvalidAppAuthToken,
+    /// `invalid-app-auth-token-no-api`
+    InvalidAppAuthTokenNoApi,
+    /// `app-auth-token-time-out`
+    AppAuthTokenTimeOut,
+    /// `not-support-app-auth`
+    NotSupportAppAuth,
+    /// `access-data-time-out`
+    AccessDataTimeOut,
+    /// `unsupport-operation`
+    UnsupportOperation,
+    /// `openid-error`
+    OpenidError,
+    /// `unknow-error`
+    UnknowError,
+    /// `invalid-app-method`
+    InvalidAppMethod,
+    /// `missing-app-uid`
+    MissingAppUid,
+    /// `illegal-json`
+    IllegalJson,
+    /// `illegal-card-no`
+    IllegalCardNo,
+    /// `invalid-partnerid`
+    InvalidPartnerid,
+    /// `no-product-reg-by-partner`
+    NoProductRegByPartner,
+    /// `decryption-error`
+    DecryptionError,
+    /// `decryption-error-missing-encrypt-type`
+    DecryptionErrorMissingEncryptType,
+    /// `decryption-error-not-valid-encrypt-type`
+    DecryptionErrorNotValidEncryptType,
+    /// `decryption-error-not-valid-encrypt-key`
+    DecryptionErrorNotValidEncryptKey,
+    /// `decryption-error-unknown`
+    DecryptionErrorUnknown,
+    /// `missing-signature-config`
+    MissingSignatureConfig,
+    /// `sevice-not-been-subscribed-to`
+    SeviceNotBeenSubscribedTo,
+    /// `unknown-sub-code`
+    UnknownSubCode,
+    /// `suspected-attack`
+    SuspectedAttack,
+    /// `invalid-auth-relations`
+    InvalidAuthRelations,
+    /// `invalid-product`
+    InvalidProduct,
+    /// `method-forbidden-batch-invoke`
+    MethodForbiddenBatchInvoke,
+    /// `exist-blank-sub-request-id`
+    ExistBlankSubRequestId,
+    /// `exist-repeated-sub-request-id`
+    ExistRepeatedSubRequestId,
+    /// `invalid-app-auth-relations`
+    InvalidAppAuthRelations,
+    /// `app-unbind-partner`
+    AppUnbindPartner,
+    /// `app-invalid-oid`
+    AppInvalidOid,
+    /// `exceed-api-balance`
+    ExceedApiBalance,
+    /// `inner-app-no-access`
+    InnerAppNoAccess,
+    /// `invalid-inner-invoke-scene`
+    InvalidInnerInvokeScene,
+    /// `invalid-app-api-field-config`
+    InvalidAppApiFieldConfig,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl AlipayTradeRefundErrorCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AcqSystemError => "ACQ.SYSTEM_ERROR",
+            Self::AcqInvalidParameter => "ACQ.INVALID_PARAMETER",
+            Self::AcqSellerBalanceNotEnough => "ACQ.SELLER_BALANCE_NOT_ENOUGH",
+            Self::AcqRefundAmtNotEqualTotal => "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL",
+            Self::AcqReasonTradeBeenFreezen => "ACQ.REASON_TRADE_BEEN_FREEZEN",
+            Self::AcqTradeNotExist => "ACQ.TRADE_NOT_EXIST",
+            Self::AcqTradeHasFinished => "ACQ.TRADE_HAS_FINISHED",
+            Self::AcqTradeStatusError => "ACQ.TRADE_STATUS_ERROR",
+            Self::AcqDiscordantRepeatRequest => "ACQ.DISCORDANT_REPEAT_REQUEST",
+            Self::AcqReasonTradeRefundFeeErr => "ACQ.REASON_TRADE_REFUND_FEE_ERR",
+            Self::AcqTradeNotAllowRefund => "ACQ.TRADE_NOT_ALLOW_REFUND",
+            Self::AcqRefundFeeError => "ACQ.REFUND_FEE_ERROR",
+            Self::AcqTradeHasClose => "ACQ.TRADE_HAS_CLOSE",
+            Self::AcqBuyerNotExist => "ACQ.BUYER_NOT_EXIST",
+            Self::AcqBuyerEnableStatusForbid => "ACQ.BUYER_ENABLE_STATUS_FORBID",
+            Self::AcqReasonTradeStatusInvalid => "ACQ.REASON_TRADE_STATUS_INVALID",
+            Self::AcqNotAllowPartialRefund => "ACQ.NOT_ALLOW_PARTIAL_REFUND",
+            Self::AcqOnlineTradeVoucherNotAllowRefund => {
+                "ACQ.ONLINE_TRADE_VOUCHER_NOT_ALLOW_REFUND"
+            }
+            Self::AcqBuyerError => "ACQ.BUYER_ERROR",
+            Self::AcqCurrencyNotSupport => "ACQ.CURRENCY_NOT_SUPPORT",
+            Self::AcqAllocAmountValidateError => "ACQ.ALLOC_AMOUNT_VALIDATE_ERROR",
+            Self::AcqUserNotMatchErr => "ACQ.USER_NOT_MATCH_ERR",
+            Self::AcqTradeSettleError => "ACQ.TRADE_SETTLE_ERROR",
+            Self::AcqRefundChargeError => "ACQ.REFUND_CHARGE_ERROR",
+            Self::AcqEnterprisePayBizError => "ACQ.ENTERPRISE_PAY_BIZ_ERROR",
+            Self::AcqOverdraftAssignAccountInvalid => {
+                "ACQ.OVERDRAFT_ASSIGN_ACCOUNT_INVALID"
+            }
+            Self::AcqOverdraftAgreementNotMatch => "ACQ.OVERDRAFT_AGREEMENT_NOT_MATCH",
+            Self::AcqRefundAccountNotExist => "ACQ.REFUND_ACCOUNT_NOT_EXIST",
+            Self::AcqCustomerValidateError => "ACQ.CUSTOMER_VALIDATE_ERROR",
+            Self::AcqRefundRoyaltyPayeeAccountNotExist => {
+                "ACQ.REFUND_ROYALTY_PAYEE_ACCOUNT_NOT_EXIST"
+            }
+            Self::AcqRefundallocUnauthLimit => "ACQ.REFUNDALLOC_UNAUTH_LIMIT",
+            Self::InvalidParameter => "invalid-parameter",
+            Self::UploadFail => "upload-fail",
+            Self::InvalidFileExtension => "invalid-file-extension",
+            Self::InvalidFileSize => "invalid-file-size",
+            Self::FileCheckFail => "file-check-fail",
+            Self::AppCallLimited => "app-call-limited",
+            Self::MethodCallLimited => "method-call-limited",
+            Self::InsufficientIsvPermissions => "insufficient-isv-permissions",
+            Self::IllegalClientIp => "illegal-client-ip",
+            Self::InsufficientUserPermissions => "insufficient-user-permissions",
+            Self::SelfInvokeForbidden => "self-invoke-forbidden",
+            Self::AppAuthInvokeLimit => "app-auth-invoke-limit",
+            Self::AppApiPunished => "app-api-punished",
+            Self::MissingMethod => "missing-method",
+            Self::MissingPlatform => "missing-platform",
+            Self::InvalidPlatform => "invalid-platform",
+            Self::InvalidMethod => "invalid-method",
+            Self::ForbiddenApi => "forbidden-api",
+            Self::InvalidFormat => "invalid-format",
+            Self::MissingSignature => "missing-signature",
+            Self::MissingAppAccessToken => "missing-app-access-token",
+            Self::MissingSignatureType => "missing-signature-type",
+            Self::MissingDefaultSignatureType => "missing-default-signature-type",
+            Self::MissingSignatureKey => "missing-signature-key",
+            Self::InvalidSignatureType => "invalid-signature-type",
+            Self::InvalidSignatureTypeSaidInterface => {
+                "invalid-signature-type-said-interface"
+            }
+            Self::InvalidSignature => "invalid-signature",
+            Self::UnsupportedExpiredAppKeySign => "unsupported-expired-app-key-sign",
+            Self::AppKeySecurityRiskAppCertExpired => {
+                "app-key-security-risk, app-cert-expired"
+            }
+            Self::AppCertNotExist => "app-cert-not-exist",
+            Self::AlipayCertNotExist => "alipay-cert-not-exist",
+            Self::MissingAppCertSn => "missing-app-cert-sn",
+            Self::MissingAlipayCertSn => "missing-alipay-cert-sn",
+            Self::MissingAlipayRootCertSn => "missing-alipay-root-cert-sn",
+            Self::InvalidAlipayRootCertSn => "invalid-alipay-root-cert-sn",
+            Self::InvalidRequestData => "invalid-request-data",
+            Self::InvalidResponseData => "invalid-response-data",
+            Self::MissingEncryptType => "missing-encrypt-type",
+            Self::MissingEncryptKey => "missing-encrypt-key",
+            Self::InvalidEncryptType => "invalid-encrypt-type",
+            Self::InvalidEncrypt => "invalid-encrypt",
+            Self::MissingSession => "missing-session",
+            Self::MissingAppId => "missing-app-id",
+            Self::InvalidAppId => "invalid-app-id",
+            Self::MissingTimestamp => "missing-timestamp",
+            Self::InvalidTimestamp => "invalid-timestamp",
+            Self::IllegalTimestamp => "illegal-timestamp",
+            Self::MissingVersion => "missing-version",
+            Self::InvalidVersion => "invalid-version",
+            Self::UnsupportedVersion => "unsupported-version",
+            Self::InvalidEncoding => "invalid-encoding",
+            Self::InvalidCharset => "invalid-charset",
+            Self::InvalidDigestType => "invalid-digest-type",
+            Self::InvalidDigest => "invalid-digest",
+            Self::InvalidAppState => "invalid-app-state",
+            Self::InvalidSubscribeRelations => "invalid-subscribe-relations",
+            Self::InvalidAuthToken => "invalid-auth-token",
+            Self::AuthTokenTimeOut => "auth-token-time-out",
+            Self::InvalidAppAuthToken => "invalid-app-auth-token",
+            Self::InvalidAppAuthTokenNoApi => "invalid-app-auth-token-no-api",
+            Self::AppAuthTokenTimeOut => "app-auth-token-time-out",
+            Self::NotSupportAppAuth => "not-support-app-auth",
+            Self::AccessDataTimeOut => "access-data-time-out",
+            Self::UnsupportOperation => "unsupport-operation",
+            Self::OpenidError => "openid-error",
+            Self::UnknowError => "unknow-error",
+            Self::InvalidAppMethod => "invalid-app-method",
+            Self::MissingAppUid => "missing-app-uid",
+            Self::IllegalJson => "illegal-json",
+            Self::IllegalCardNo => "illegal-card-no",
+            Self::InvalidPartnerid => "invalid-partnerid",
+            Self::NoProductRegByPartner => "no-product-reg-by-partner",
+            Self::DecryptionError => "decryption-error",
+            Self::DecryptionErrorMissingEncryptType => {
+                "decryption-error-missing-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptType => {
+                "decryption-error-not-valid-encrypt-type"
+            }
+            Self::DecryptionErrorNotValidEncryptKey => {
+                "decryption-error-not-valid-encrypt-key"
+            }
+            Self::DecryptionErrorUnknown => "decryption-error-unknown",
+            Self::MissingSignatureConfig => "missing-signature-config",
+            Self::SeviceNotBeenSubscribedTo => "sevice-not-been-subscribed-to",
+            Self::UnknownSubCode => "unknown-sub-code",
+            Self::SuspectedAttack => "suspected-attack",
+            Self::InvalidAuthRelations => "invalid-auth-relations",
+            Self::InvalidProduct => "invalid-product",
+            Self::MethodForbiddenBatchInvoke => "method-forbidden-batch-invoke",
+            Self::ExistBlankSubRequestId => "exist-blank-sub-request-id",
+            Self::ExistRepeatedSubRequestId => "exist-repeated-sub-request-id",
+            Self::InvalidAppAuthRelations => "invalid-app-auth-relations",
+            Self::AppUnbindPartner => "app-unbind-partner",
+            Self::AppInvalidOid => "app-invalid-oid",
+            Self::ExceedApiBalance => "exceed-api-balance",
+            Self::InnerAppNoAccess => "inner-app-no-access",
+            Self::InvalidInnerInvokeScene => "invalid-inner-invoke-scene",
+            Self::InvalidAppApiFieldConfig => "invalid-app-api-field-config",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "ACQ.SYSTEM_ERROR" => ::std::option::Option::Some(Self::AcqSystemError),
+            "ACQ.INVALID_PARAMETER" => {
+                ::std::option::Option::Some(Self::AcqInvalidParameter)
+            }
+            "ACQ.SELLER_BALANCE_NOT_ENOUGH" => {
+                ::std::option::Option::Some(Self::AcqSellerBalanceNotEnough)
+            }
+            "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL" => {
+                ::std::option::Option::Some(Self::AcqRefundAmtNotEqualTotal)
+            }
+            "ACQ.REASON_TRADE_BEEN_FREEZEN" => {
+                ::std::option::Option::Some(Self::AcqReasonTradeBeenFreezen)
+            }
+            "ACQ.TRADE_NOT_EXIST" => ::std::option::Option::Some(Self::AcqTradeNotExist),
+            "ACQ.TRADE_HAS_FINISHED" => {
+                ::std::option::Option::Some(Self::AcqTradeHasFinished)
+            }
+            "ACQ.TRADE_STATUS_ERROR" => {
+                ::std::option::Option::Some(Self::AcqTradeStatusError)
+            }
+            "ACQ.DISCORDANT_REPEAT_REQUEST" => {
+                ::std::option::Option::Some(Self::AcqDiscordantRepeatRequest)
+            }
+            "ACQ.REASON_TRADE_REFUND_FEE_ERR" => {
+                ::std::option::Option::Some(Self::AcqReasonTradeRefundFeeErr)
+            }
+            "ACQ.TRADE_NOT_ALLOW_REFUND" => {
+                ::std::option::Option::Some(Self::AcqTradeNotAllowRefund)
+            }
+            "ACQ.REFUND_FEE_ERROR" => {
+                ::std::option::Option::Some(Self::AcqRefundFeeError)
+            }
+            "ACQ.TRADE_HAS_CLOSE" => ::std::option::Option::Some(Self::AcqTradeHasClose),
+            "ACQ.BUYER_NOT_EXIST" => ::std::option::Option::Some(Self::AcqBuyerNotExist),
+            "ACQ.BUYER_ENABLE_STATUS_FORBID" => {
+                ::std::option::Option::Some(Self::AcqBuyerEnableStatusForbid)
+            }
+            "ACQ.REASON_TRADE_STATUS_INVALID" => {
+                ::std::option::Option::Some(Self::AcqReasonTradeStatusInvalid)
+            }
+            "ACQ.NOT_ALLOW_PARTIAL_REFUND" => {
+                ::std::option::Option::Some(Self::AcqNotAllowPartialRefund)
+            }
+            "ACQ.ONLINE_TRADE_VOUCHER_NOT_ALLOW_REFUND" => {
+                ::std::option::Option::Some(Self::AcqOnlineTradeVoucherNotAllowRefund)
+            }
+            "ACQ.BUYER_ERROR" => ::std::option::Option::Some(Self::AcqBuyerError),
+            "ACQ.CURRENCY_NOT_SUPPORT" => {
+                ::std::option::Option::Some(Self::AcqCurrencyNotSupport)
+            }
+            "ACQ.ALLOC_AMOUNT_VALIDATE_ERROR" => {
+                ::std::option::Option::Some(Self::AcqAllocAmountValidateError)
+            }
+            "ACQ.USER_NOT_MATCH_ERR" => {
+                ::std::option::Option::Some(Self::AcqUserNotMatchErr)
+            }
+            "ACQ.TRADE_SETTLE_ERROR" => {
+                ::std::option::Option::Some(Self::AcqTradeSettleError)
+            }
+            "ACQ.REFUND_CHARGE_ERROR" => {
+                ::std::option::Option::Some(Self::AcqRefundChargeError)
+            }
+            "ACQ.ENTERPRISE_PAY_BIZ_ERROR" => {
+                ::std::option::Option::Some(Self::AcqEnterprisePayBizError)
+            }
+            "ACQ.OVERDRAFT_ASSIGN_ACCOUNT_INVALID" => {
+                ::std::option::Option::Some(Self::AcqOverdraftAssignAccountInvalid)
+            }
+            "ACQ.OVERDRAFT_AGREEMENT_NOT_MATCH" => {
+                ::std::option::Option::Some(Self::AcqOverdraftAgreementNotMatch)
+            }
+            "ACQ.REFUND_ACCOUNT_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqRefundAccountNotExist)
+            }
+            "ACQ.CUSTOMER_VALIDATE_ERROR" => {
+                ::std::option::Option::Some(Self::AcqCustomerValidateError)
+            }
+            "ACQ.REFUND_ROYALTY_PAYEE_ACCOUNT_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::AcqRefundRoyaltyPayeeAccountNotExist)
+            }
+            "ACQ.REFUNDALLOC_UNAUTH_LIMIT" => {
+                ::std::option::Option::Some(Self::AcqRefundallocUnauthLimit)
+            }
+            "invalid-parameter" => ::std::option::Option::Some(Self::InvalidParameter),
+            "upload-fail" => ::std::option::Option::Some(Self::UploadFail),
+            "invalid-file-extension" => {
+                ::std::option::Option::Some(Self::InvalidFileExtension)
+            }
+            "invalid-file-size" => ::std::option::Option::Some(Self::InvalidFileSize),
+            "file-check-fail" => ::std::option::Option::Some(Self::FileCheckFail),
+            "app-call-limited" => ::std::option::Option::Some(Self::AppCallLimited),
+            "method-call-limited" => ::std::option::Option::Some(Self::MethodCallLimited),
+            "insufficient-isv-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientIsvPermissions)
+            }
+            "illegal-client-ip" => ::std::option::Option::Some(Self::IllegalClientIp),
+            "insufficient-user-permissions" => {
+                ::std::option::Option::Some(Self::InsufficientUserPermissions)
+            }
+            "self-invoke-forbidden" => {
+                ::std::option::Option::Some(Self::SelfInvokeForbidden)
+            }
+            "app-auth-invoke-limit" => {
+                ::std::option::Option::Some(Self::AppAuthInvokeLimit)
+            }
+            "app-api-punished" => ::std::option::Option::Some(Self::AppApiPunished),
+            "missing-method" => ::std::option::Option::Some(Self::MissingMethod),
+            "missing-platform" => ::std::option::Option::Some(Self::MissingPlatform),
+            "invalid-platform" => ::std::option::Option::Some(Self::InvalidPlatform),
+            "invalid-method" => ::std::option::Option::Some(Self::InvalidMethod),
+            "forbidden-api" => ::std::option::Option::Some(Self::ForbiddenApi),
+            "invalid-format" => ::std::option::Option::Some(Self::InvalidFormat),
+            "missing-signature" => ::std::option::Option::Some(Self::MissingSignature),
+            "missing-app-access-token" => {
+                ::std::option::Option::Some(Self::MissingAppAccessToken)
+            }
+            "missing-signature-type" => {
+                ::std::option::Option::Some(Self::MissingSignatureType)
+            }
+            "missing-default-signature-type" => {
+                ::std::option::Option::Some(Self::MissingDefaultSignatureType)
+            }
+            "missing-signature-key" => {
+                ::std::option::Option::Some(Self::MissingSignatureKey)
+            }
+            "invalid-signature-type" => {
+                ::std::option::Option::Some(Self::InvalidSignatureType)
+            }
+            "invalid-signature-type-said-interface" => {
+                ::std::option::Option::Some(Self::InvalidSignatureTypeSaidInterface)
+            }
+            "invalid-signature" => ::std::option::Option::Some(Self::InvalidSignature),
+            "unsupported-expired-app-key-sign" => {
+                ::std::option::Option::Some(Self::UnsupportedExpiredAppKeySign)
+            }
+            "app-key-security-risk, app-cert-expired" => {
+                ::std::option::Option::Some(Self::AppKeySecurityRiskAppCertExpired)
+            }
+            "app-cert-not-exist" => ::std::option::Option::Some(Self::AppCertNotExist),
+            "alipay-cert-not-exist" => {
+                ::std::option::Option::Some(Self::AlipayCertNotExist)
+            }
+            "missing-app-cert-sn" => ::std::option::Option::Some(Self::MissingAppCertSn),
+            "missing-alipay-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayCertSn)
+            }
+            "missing-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::MissingAlipayRootCertSn)
+            }
+            "invalid-alipay-root-cert-sn" => {
+                ::std::option::Option::Some(Self::InvalidAlipayRootCertSn)
+            }
+            "invalid-request-data" => {
+                ::std::option::Option::Some(Self::InvalidRequestData)
+            }
+            "invalid-response-data" => {
+                ::std::option::Option::Some(Self::InvalidResponseData)
+            }
+            "missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::MissingEncryptType)
+            }
+            "missing-encrypt-key" => ::std::option::Option::Some(Self::MissingEncryptKey),
+            "invalid-encrypt-type" => {
+                ::std::option::Option::Some(Self::InvalidEncryptType)
+            }
+            "invalid-encrypt" => ::std::option::Option::Some(Self::InvalidEncrypt),
+            "missing-session" => ::std::option::Option::Some(Self::MissingSession),
+            "missing-app-id" => ::std::option::Option::Some(Self::MissingAppId),
+            "invalid-app-id" => ::std::option::Option::Some(Self::InvalidAppId),
+            "missing-timestamp" => ::std::option::Option::Some(Self::MissingTimestamp),
+            "invalid-timestamp" => ::std::option::Option::Some(Self::InvalidTimestamp),
+            "illegal-timestamp" => ::std::option::Option::Some(Self::IllegalTimestamp),
+            "missing-version" => ::std::option::Option::Some(Self::MissingVersion),
+            "invalid-version" => ::std::option::Option::Some(Self::InvalidVersion),
+            "unsupported-version" => {
+                ::std::option::Option::Some(Self::UnsupportedVersion)
+            }
+            "invalid-encoding" => ::std::option::Option::Some(Self::InvalidEncoding),
+            "invalid-charset" => ::std::option::Option::Some(Self::InvalidCharset),
+            "invalid-digest-type" => ::std::option::Option::Some(Self::InvalidDigestType),
+            "invalid-digest" => ::std::option::Option::Some(Self::InvalidDigest),
+            "invalid-app-state" => ::std::option::Option::Some(Self::InvalidAppState),
+            "invalid-subscribe-relations" => {
+                ::std::option::Option::Some(Self::InvalidSubscribeRelations)
+            }
+            "invalid-auth-token" => ::std::option::Option::Some(Self::InvalidAuthToken),
+            "auth-token-time-out" => ::std::option::Option::Some(Self::AuthTokenTimeOut),
+            "invalid-app-auth-token" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthToken)
+            }
+            "invalid-app-auth-token-no-api" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthTokenNoApi)
+            }
+            "app-auth-token-time-out" => {
+                ::std::option::Option::Some(Self::AppAuthTokenTimeOut)
+            }
+            "not-support-app-auth" => {
+                ::std::option::Option::Some(Self::NotSupportAppAuth)
+            }
+            "access-data-time-out" => {
+                ::std::option::Option::Some(Self::AccessDataTimeOut)
+            }
+            "unsupport-operation" => {
+                ::std::option::Option::Some(Self::UnsupportOperation)
+            }
+            "openid-error" => ::std::option::Option::Some(Self::OpenidError),
+            "unknow-error" => ::std::option::Option::Some(Self::UnknowError),
+            "invalid-app-method" => ::std::option::Option::Some(Self::InvalidAppMethod),
+            "missing-app-uid" => ::std::option::Option::Some(Self::MissingAppUid),
+            "illegal-json" => ::std::option::Option::Some(Self::IllegalJson),
+            "illegal-card-no" => ::std::option::Option::Some(Self::IllegalCardNo),
+            "invalid-partnerid" => ::std::option::Option::Some(Self::InvalidPartnerid),
+            "no-product-reg-by-partner" => {
+                ::std::option::Option::Some(Self::NoProductRegByPartner)
+            }
+            "decryption-error" => ::std::option::Option::Some(Self::DecryptionError),
+            "decryption-error-missing-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorMissingEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-type" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptType)
+            }
+            "decryption-error-not-valid-encrypt-key" => {
+                ::std::option::Option::Some(Self::DecryptionErrorNotValidEncryptKey)
+            }
+            "decryption-error-unknown" => {
+                ::std::option::Option::Some(Self::DecryptionErrorUnknown)
+            }
+            "missing-signature-config" => {
+                ::std::option::Option::Some(Self::MissingSignatureConfig)
+            }
+            "sevice-not-been-subscribed-to" => {
+                ::std::option::Option::Some(Self::SeviceNotBeenSubscribedTo)
+            }
+            "unknown-sub-code" => ::std::option::Option::Some(Self::UnknownSubCode),
+            "suspected-attack" => ::std::option::Option::Some(Self::SuspectedAttack),
+            "invalid-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAuthRelations)
+            }
+            "invalid-product" => ::std::option::Option::Some(Self::InvalidProduct),
+            "method-forbidden-batch-invoke" => {
+                ::std::option::Option::Some(Self::MethodForbiddenBatchInvoke)
+            }
+            "exist-blank-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistBlankSubRequestId)
+            }
+            "exist-repeated-sub-request-id" => {
+                ::std::option::Option::Some(Self::ExistRepeatedSubRequestId)
+            }
+            "invalid-app-auth-relations" => {
+                ::std::option::Option::Some(Self::InvalidAppAuthRelations)
+            }
+            "app-unbind-partner" => ::std::option::Option::Some(Self::AppUnbindPartner),
+            "app-invalid-oid" => ::std::option::Option::Some(Self::AppInvalidOid),
+            "exceed-api-balance" => ::std::option::Option::Some(Self::ExceedApiBalance),
+            "inner-app-no-access" => ::std::option::Option::Some(Self::InnerAppNoAccess),
+            "invalid-inner-invoke-scene" => {
+                ::std::option::Option::Some(Self::InvalidInnerInvokeScene)
+            }
+            "invalid-app-api-field-config" => {
+                ::std::option::Option::Some(Self::InvalidAppApiFieldConfig)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::convert::From<&str> for AlipayTradeRefundErrorCode {
+    fn from(value: &str) -> Self {
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for AlipayTradeRefundErrorCode {
+    fn from(value: ::std::string::String) -> Self {
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for AlipayTradeRefundErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AlipayTradeRefundErrorCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AlipayTradeRefundErrorCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl AlipayTradeRefundErrorCode {
+    /// The business error code of `error` when Alipay answered with a service error
+    /// carrying one (v3 `code`, v2 `sub_code`); `None` for any other error.
+    pub fn of(error: &::alipay_runtime::Error) -> ::std::option::Option<Self> {
+        error.service()?.business_code().map(Self::from)
+    }
+}
 /// 手机网站支付接口2.0: request of `alipay.trade.wap.pay`.
 ///
 /// Served on v2 `gateway.do`; mutating.

@@ -69,6 +69,97 @@ pub static ZHIMA_MERCHANT_ORDER_RENT_QUERY: ::alipay_runtime::Operation = ::alip
     }),
     v3: ::std::option::Option::None,
 };
+/// Business error codes of `zhima.merchant.order.rent.query`: the v3 `code` or the v2 `sub_code` of a service error.
+///
+/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum ZhimaMerchantOrderRentQueryErrorCode {
+    /// `INVALID_PARAMETER`
+    InvalidParameter,
+    /// `ARRANGEMENT_NOT_EXIST`
+    ArrangementNotExist,
+    /// `ORDER_NOT_EXISTS`
+    OrderNotExists,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl ZhimaMerchantOrderRentQueryErrorCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidParameter => "INVALID_PARAMETER",
+            Self::ArrangementNotExist => "ARRANGEMENT_NOT_EXIST",
+            Self::OrderNotExists => "ORDER_NOT_EXISTS",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "INVALID_PARAMETER" => ::std::option::Option::Some(Self::InvalidParameter),
+            "ARRANGEMENT_NOT_EXIST" => {
+                ::std::option::Option::Some(Self::ArrangementNotExist)
+            }
+            "ORDER_NOT_EXISTS" => ::std::option::Option::Some(Self::OrderNotExists),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::convert::From<&str> for ZhimaMerchantOrderRentQueryErrorCode {
+    fn from(value: &str) -> Self {
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for ZhimaMerchantOrderRentQueryErrorCode {
+    fn from(value: ::std::string::String) -> Self {
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for ZhimaMerchantOrderRentQueryErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for ZhimaMerchantOrderRentQueryErrorCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ZhimaMerchantOrderRentQueryErrorCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl ZhimaMerchantOrderRentQueryErrorCode {
+    /// The business error code of `error` when Alipay answered with a service error
+    /// carrying one (v3 `code`, v2 `sub_code`); `None` for any other error.
+    pub fn of(error: &::alipay_runtime::Error) -> ::std::option::Option<Self> {
+        error.service()?.business_code().map(Self::from)
+    }
+}
 /// `ZhimaMerchantOrderRentQueryResponse`
 #[derive(
     ::std::fmt::Debug,

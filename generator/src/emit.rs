@@ -547,6 +547,9 @@ impl<'a> Ctx<'a> {
             #[doc = #desc_doc]
             pub static #descriptor: ::alipay_runtime::Operation = #body;
         });
+        if let Some(name) = &p.error_code {
+            out.extend(error_code_enum(op, name));
+        }
         let resp_doc = doc_attrs(&docs::response_doc(op));
         match (&p.response_plan, &op.response) {
             (ResponsePlan::Owned(_), _) => {} // emitted with the schemas of this module
@@ -580,6 +583,36 @@ struct Model<'a> {
     fields: &'a [Field],
     sent: bool,
     received: bool,
+}
+
+/// The open enum of an operation's business error codes, with `of(&Error)`.
+fn error_code_enum(op: &Operation, name: &Name) -> TokenStream {
+    let values: Vec<EnumValue> = op
+        .error_codes
+        .iter()
+        .map(|c| EnumValue { wire: c.clone() })
+        .collect();
+    let doc = doc_attrs(&[
+        format!(
+            "Business error codes of `{}`: the v3 `code` or the v2 `sub_code` of a service error.",
+            op.name
+        ),
+        String::new(),
+        "Read one from an error with `of`; a code this version does not know is `Unknown`."
+            .to_string(),
+    ]);
+    let ident = name.ident();
+    let mut out = open_enum(name, &values, doc);
+    out.extend(quote! {
+        impl #ident {
+            /// The business error code of `error` when Alipay answered with a service error
+            /// carrying one (v3 `code`, v2 `sub_code`); `None` for any other error.
+            pub fn of(error: &::alipay_runtime::Error) -> ::std::option::Option<Self> {
+                error.service()?.business_code().map(Self::from)
+            }
+        }
+    });
+    out
 }
 
 fn open_enum(name: &Name, values: &[EnumValue], attrs: TokenStream) -> TokenStream {

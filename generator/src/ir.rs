@@ -151,6 +151,9 @@ pub struct Operation {
     /// A request field by whose value Alipay deduplicates this (mutating) operation, so that
     /// repeating a request with the same value is harmless (`x-alipay-idempotency-key`).
     pub idempotency_key: Option<String>,
+    /// The operation's business error codes (v3 `code`, v2 `sub_code`), in spec order: the
+    /// `code` enum of its v3 error model and `x-alipay-error-codes`.
+    pub error_codes: Vec<String>,
     pub client_executed: bool,
     pub v2: Option<V2Route>,
     pub v3: Option<V3Route>,

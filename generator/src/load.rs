@@ -208,6 +208,7 @@ impl<'a> Lowerer<'a> {
                 summary: None,
                 safety,
                 idempotency_key: doc.idempotency_key.clone(),
+                error_codes: Vec::new(),
                 client_executed: doc.client_executed,
                 v2: None,
                 v3: None,
@@ -217,6 +218,11 @@ impl<'a> Lowerer<'a> {
             };
             if let Some((path, method, op, common)) = v3_op {
                 self.lower_v3(&mut operation, path, method, op, common);
+            }
+            for c in &doc.error_codes {
+                if !operation.error_codes.contains(&c.code) {
+                    operation.error_codes.push(c.code.clone());
+                }
             }
             if has("v2") {
                 let ext = doc.v2.as_ref();
@@ -283,6 +289,7 @@ impl<'a> Lowerer<'a> {
                 let mut operation = Operation {
                     safety: guess_safety(&name, Some(method)),
                     idempotency_key: None,
+                    error_codes: Vec::new(),
                     name,
                     family,
                     summary: None,
@@ -457,8 +464,15 @@ impl<'a> Lowerer<'a> {
                 };
             }
         }
-        if op.responses.contains_key("default") {
+        if let Some(default) = op.responses.get("default") {
             self.api.lossy.error_responses += 1;
+            if let Some(schema) = json_body(&default.content) {
+                for code in self.error_codes(schema) {
+                    if !operation.error_codes.contains(&code) {
+                        operation.error_codes.push(code);
+                    }
+                }
+            }
         }
         operation.v3 = Some(V3Route {
             method,
@@ -467,6 +481,44 @@ impl<'a> Lowerer<'a> {
             query_params,
             body,
         });
+    }
+
+    /// The `code` enum values of an error response schema: of the schema itself, or of each
+    /// member of an `anyOf` / `oneOf` union (upstream: the common error type and the
+    /// operation's error model).
+    fn error_codes(&self, schema: &'a raw::Schema) -> Vec<String> {
+        let deref = |s: &'a raw::Schema| -> &'a raw::Schema {
+            s.reference
+                .as_deref()
+                .and_then(|r| self.pool.get(ref_name(r)).copied())
+                .unwrap_or(s)
+        };
+        let schema = deref(schema);
+        let members: Vec<&'a raw::Schema> = if schema.any_of.is_empty() && schema.one_of.is_empty()
+        {
+            vec![schema]
+        } else {
+            // Upstream lists the common error type first: the operation's own codes read
+            // better first.
+            schema
+                .any_of
+                .iter()
+                .chain(&schema.one_of)
+                .rev()
+                .map(deref)
+                .collect()
+        };
+        let mut out = Vec::new();
+        for m in members {
+            if let Some(code) = m.properties.get("code") {
+                for v in &code.enumeration {
+                    if let Some(text) = v.as_str() {
+                        out.push(text.to_string());
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Follows a `$ref` to an object schema; returns the owner name for inline schemas.

@@ -45,6 +45,8 @@ pub struct OpPlan {
     pub response_plan: ResponsePlan,
     /// The `static` descriptor.
     pub descriptor: Name,
+    /// The open enum of the operation's business error codes, when the spec lists any.
+    pub error_code: Option<Name>,
 }
 
 #[derive(Debug, Clone)]
@@ -160,6 +162,13 @@ impl Plan {
                 ResponseBody::Inline(_) => ResponsePlan::Inline,
             };
             let descriptor = static_ns.claim(sanitize(&op.name, Case::ShoutySnake, "OPERATION"));
+            let error_code = (!op.error_codes.is_empty()).then(|| {
+                type_ns.claim(sanitize(
+                    &format!("{base}ErrorCode"),
+                    Case::UpperCamel,
+                    "ErrorCode",
+                ))
+            });
             ops.insert(
                 op.name.clone(),
                 OpPlan {
@@ -167,6 +176,7 @@ impl Plan {
                     response,
                     response_plan,
                     descriptor,
+                    error_code,
                 },
             );
         }

@@ -28,6 +28,14 @@ pub struct Document {
     pub v2: Option<V2Ext>,
     #[serde(rename = "x-alipay-client-executed", default)]
     pub client_executed: bool,
+    #[serde(rename = "x-alipay-error-codes", default)]
+    pub error_codes: Vec<ErrorCode>,
+}
+
+/// One entry of `x-alipay-error-codes`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ErrorCode {
+    pub code: String,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -152,6 +152,15 @@ impl ServiceError {
         }
     }
 
+    /// The business error code that the generated `…ErrorCode` enums read: the v2 `sub_code`
+    /// (`ACQ.TRADE_NOT_EXIST`) or the v3 `code`; `None` for a v2 error without `sub_code`.
+    pub fn business_code(&self) -> Option<&str> {
+        match self {
+            ServiceError::V2 { sub_code, .. } => sub_code.as_deref(),
+            ServiceError::V3 { code, .. } => Some(code),
+        }
+    }
+
     /// v2 `code` (e.g. `40004`) or v3 `code` (e.g. `invalid-auth-token`).
     pub fn code(&self) -> &str {
         match self {

@@ -335,3 +335,40 @@ async fn every_operation_is_callable(client: &Client) -> Result<(), alipay_sdk::
         .await?;
     Ok(())
 }
+
+#[test]
+fn error_code_enums_read_business_codes_only() {
+    use alipay_sdk::alipay_trade::AlipayTradeQueryErrorCode as Code;
+    use alipay_sdk::ServiceError;
+    let v2 = |sub_code: Option<&str>| {
+        alipay_sdk::Error::Service(Box::new(ServiceError::V2 {
+            operation: "alipay.trade.query",
+            code: "40004".into(),
+            msg: "Business Failed".into(),
+            sub_code: sub_code.map(str::to_string),
+            sub_msg: None,
+            verified: true,
+        }))
+    };
+    assert_eq!(
+        Code::of(&v2(Some("ACQ.TRADE_NOT_EXIST"))),
+        Some(Code::AcqTradeNotExist)
+    );
+    assert_eq!(
+        Code::of(&v2(Some("ACQ.SOMETHING_NEW"))),
+        Some(Code::Unknown("ACQ.SOMETHING_NEW".into()))
+    );
+    assert_eq!(Code::of(&v2(None)), None, "a v2 error without sub_code");
+    let v3 = alipay_sdk::Error::Service(Box::new(ServiceError::V3 {
+        operation: "alipay.trade.query",
+        http_status: 400,
+        code: "ACQ.TRADE_NOT_EXIST".into(),
+        message: "交易不存在".into(),
+        links: Vec::new(),
+        trace_id: None,
+        verified: true,
+    }));
+    assert_eq!(Code::of(&v3), Some(Code::AcqTradeNotExist));
+    assert_eq!(Code::AcqTradeNotExist.as_str(), "ACQ.TRADE_NOT_EXIST");
+    assert_eq!(Code::of(&alipay_sdk::Error::Build("bad".into())), None);
+}

@@ -75,6 +75,86 @@ pub static DEMO_FILES_QUERY: ::alipay_runtime::Operation = ::alipay_runtime::Ope
         body: ::alipay_runtime::V3Body::None,
     }),
 };
+/// Business error codes of `demo.files.query`: the v3 `code` or the v2 `sub_code` of a service error.
+///
+/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+#[derive(
+    ::std::fmt::Debug,
+    ::std::clone::Clone,
+    ::std::cmp::PartialEq,
+    ::std::cmp::Eq,
+    ::std::hash::Hash
+)]
+#[non_exhaustive]
+pub enum DemoFilesQueryErrorCode {
+    /// `invalid-parameter`
+    InvalidParameter,
+    /// A value this version of the SDK does not know, kept as sent.
+    Unknown(::std::string::String),
+}
+impl DemoFilesQueryErrorCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidParameter => "invalid-parameter",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "invalid-parameter" => ::std::option::Option::Some(Self::InvalidParameter),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::convert::From<&str> for DemoFilesQueryErrorCode {
+    fn from(value: &str) -> Self {
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                Self::Unknown(::std::string::ToString::to_string(value))
+            }
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for DemoFilesQueryErrorCode {
+    fn from(value: ::std::string::String) -> Self {
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::fmt::Display for DemoFilesQueryErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for DemoFilesQueryErrorCode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for DemoFilesQueryErrorCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl DemoFilesQueryErrorCode {
+    /// The business error code of `error` when Alipay answered with a service error
+    /// carrying one (v3 `code`, v2 `sub_code`); `None` for any other error.
+    pub fn of(error: &::alipay_runtime::Error) -> ::std::option::Option<Self> {
+        error.service()?.business_code().map(Self::from)
+    }
+}
 /// 上传文件: request of `demo.files.upload`.
 ///
 /// Served on v3 `POST /v3/demo/files/upload`; mutating.
