@@ -71,7 +71,8 @@ pub static ZHIMA_MERCHANT_ORDER_RENT_QUERY: ::alipay_runtime::Operation = ::alip
 };
 /// Business error codes of `zhima.merchant.order.rent.query`: the v3 `code` or the v2 `sub_code` of a service error.
 ///
-/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+/// Read one from an error with `of`; a code this version does not know, or one shared by
+/// every operation (the gateway's `invalid-signature`, …), is `Unknown`.
 #[derive(
     ::std::fmt::Debug,
     ::std::clone::Clone,

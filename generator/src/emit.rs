@@ -598,8 +598,9 @@ fn error_code_enum(op: &Operation, name: &Name) -> TokenStream {
             op.name
         ),
         String::new(),
-        "Read one from an error with `of`; a code this version does not know is `Unknown`."
+        "Read one from an error with `of`; a code this version does not know, or one shared by"
             .to_string(),
+        "every operation (the gateway's `invalid-signature`, …), is `Unknown`.".to_string(),
     ]);
     let ident = name.ident();
     let mut out = open_enum(name, &values, doc);

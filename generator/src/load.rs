@@ -79,8 +79,11 @@ pub fn load_sources(sources: &[(String, String)]) -> Result<Api, Error> {
             pool.insert(name.as_str(), (file, schema));
         }
     }
+    let pool: IndexMap<&str, &raw::Schema> = pool.iter().map(|(k, (_, s))| (*k, *s)).collect();
+    let shared_error_members = shared_error_members(&docs, &pool);
     let mut lowerer = Lowerer {
-        pool: pool.iter().map(|(k, (_, s))| (*k, *s)).collect(),
+        pool,
+        shared_error_members,
         api: Api::default(),
     };
     for (file, doc) in &docs {
@@ -95,7 +98,47 @@ pub fn load_sources(sources: &[(String, String)]) -> Result<Api, Error> {
 
 struct Lowerer<'a> {
     pool: IndexMap<&'a str, &'a raw::Schema>,
+    /// Members of the error unions of more than one operation (upstream: `CommonErrorType`,
+    /// the gateway-wide codes): not repeated in every operation's error-code enum.
+    shared_error_members: std::collections::BTreeSet<&'a str>,
     api: Api,
+}
+
+/// The schemas that are members of the `default` (error) response unions of more than one
+/// operation.
+fn shared_error_members<'a>(
+    docs: &'a [(&str, raw::Document)],
+    pool: &IndexMap<&'a str, &'a raw::Schema>,
+) -> std::collections::BTreeSet<&'a str> {
+    let mut uses: BTreeMap<&'a str, usize> = BTreeMap::new();
+    for (_, doc) in docs {
+        for item in doc.paths.values() {
+            let ops = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
+            for op in ops.into_iter().flatten() {
+                let Some(schema) = op
+                    .responses
+                    .get("default")
+                    .and_then(|d| json_body(&d.content))
+                else {
+                    continue;
+                };
+                let schema = schema
+                    .reference
+                    .as_deref()
+                    .and_then(|r| pool.get(ref_name(r)).copied())
+                    .unwrap_or(schema);
+                for m in schema.any_of.iter().chain(&schema.one_of) {
+                    if let Some(r) = &m.reference {
+                        *uses.entry(ref_name(r)).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    uses.into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// The schema name a `$ref` points to.
@@ -498,13 +541,15 @@ impl<'a> Lowerer<'a> {
         {
             vec![schema]
         } else {
-            // Upstream lists the common error type first: the operation's own codes read
-            // better first.
             schema
                 .any_of
                 .iter()
                 .chain(&schema.one_of)
-                .rev()
+                .filter(|m| {
+                    m.reference
+                        .as_deref()
+                        .is_none_or(|r| !self.shared_error_members.contains(ref_name(r)))
+                })
                 .map(deref)
                 .collect()
         };

@@ -77,7 +77,8 @@ pub static DEMO_FILES_QUERY: ::alipay_runtime::Operation = ::alipay_runtime::Ope
 };
 /// Business error codes of `demo.files.query`: the v3 `code` or the v2 `sub_code` of a service error.
 ///
-/// Read one from an error with `of`; a code this version does not know is `Unknown`.
+/// Read one from an error with `of`; a code this version does not know, or one shared by
+/// every operation (the gateway's `invalid-signature`, …), is `Unknown`.
 #[derive(
     ::std::fmt::Debug,
     ::std::clone::Clone,
