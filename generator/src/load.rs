@@ -104,6 +104,14 @@ struct Lowerer<'a> {
     api: Api,
 }
 
+/// The schema a `$ref` names (itself when it is not a reference, or names nothing known).
+fn deref<'a>(pool: &IndexMap<&'a str, &'a raw::Schema>, s: &'a raw::Schema) -> &'a raw::Schema {
+    s.reference
+        .as_deref()
+        .and_then(|r| pool.get(ref_name(r)).copied())
+        .unwrap_or(s)
+}
+
 /// The schemas that are members of the `default` (error) response unions of more than one
 /// operation.
 fn shared_error_members<'a>(
@@ -122,11 +130,7 @@ fn shared_error_members<'a>(
                 else {
                     continue;
                 };
-                let schema = schema
-                    .reference
-                    .as_deref()
-                    .and_then(|r| pool.get(ref_name(r)).copied())
-                    .unwrap_or(schema);
+                let schema = deref(pool, schema);
                 for m in schema.any_of.iter().chain(&schema.one_of) {
                     if let Some(r) = &m.reference {
                         *uses.entry(ref_name(r)).or_default() += 1;
@@ -530,13 +534,7 @@ impl<'a> Lowerer<'a> {
     /// member of an `anyOf` / `oneOf` union (upstream: the common error type and the
     /// operation's error model).
     fn error_codes(&self, schema: &'a raw::Schema) -> Vec<String> {
-        let deref = |s: &'a raw::Schema| -> &'a raw::Schema {
-            s.reference
-                .as_deref()
-                .and_then(|r| self.pool.get(ref_name(r)).copied())
-                .unwrap_or(s)
-        };
-        let schema = deref(schema);
+        let schema = deref(&self.pool, schema);
         let members: Vec<&'a raw::Schema> = if schema.any_of.is_empty() && schema.one_of.is_empty()
         {
             vec![schema]
@@ -550,7 +548,7 @@ impl<'a> Lowerer<'a> {
                         .as_deref()
                         .is_none_or(|r| !self.shared_error_members.contains(ref_name(r)))
                 })
-                .map(deref)
+                .map(|m| deref(&self.pool, m))
                 .collect()
         };
         let mut out = Vec::new();

@@ -67,38 +67,35 @@ pub fn check_features(args: &[String]) -> anyhow::Result<ExitCode> {
         !families.is_empty(),
         "generated/Cargo.toml lists no family features"
     );
-    let mut sets: Vec<Option<String>> = vec![None];
-    sets.extend(families.into_iter().map(Some));
-    sets.push(Some("full".to_string()));
-    // Every feature at once, runtime features (transport, axum, legacy RSA1) included.
-    let all = "--all-features".to_string();
-    sets.push(Some(all.clone()));
+    // The extra cargo arguments of each check: no features, each family alone, `full`, and
+    // every feature at once (runtime features: transport, axum, legacy RSA1).
+    let mut sets: Vec<Vec<String>> = vec![Vec::new()];
+    sets.extend(
+        families
+            .into_iter()
+            .map(|f| vec!["--features".to_string(), f]),
+    );
+    sets.push(vec!["--features".to_string(), "full".to_string()]);
+    sets.push(vec!["--all-features".to_string()]);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     for set in &sets {
-        let mut cmd = std::process::Command::new(&cargo);
-        cmd.current_dir(&root).args([
-            "check",
-            "--quiet",
-            "-p",
-            "alipay-sdk",
-            "--no-default-features",
-        ]);
-        match set {
-            Some(f) if *f == all => {
-                cmd.arg(f);
-            }
-            Some(f) => {
-                cmd.args(["--features", f]);
-            }
-            None => {}
-        }
-        let label = match set.as_deref() {
-            None => "(no features)".to_string(),
-            Some(f) if f == all => f.to_string(),
-            Some(f) => format!("--features {f}"),
+        let label = if set.is_empty() {
+            "(no features)".to_string()
+        } else {
+            set.join(" ")
         };
         println!("check alipay-sdk {label}");
-        let status = cmd.status()?;
+        let status = std::process::Command::new(&cargo)
+            .current_dir(&root)
+            .args([
+                "check",
+                "--quiet",
+                "-p",
+                "alipay-sdk",
+                "--no-default-features",
+            ])
+            .args(set)
+            .status()?;
         if !status.success() {
             eprintln!("alipay-sdk does not build with {label}");
             return Ok(ExitCode::FAILURE);
